@@ -1,0 +1,151 @@
+/**
+ * Synthetic test clips made offline with ffmpeg's own sources, seeded so that the same seed gives
+ * the same pixels: a textured background that keeps moving (a cellular automaton texture blended
+ * over drifting colour gradients, plus a moving block), and signs with small text whose boxes are
+ * known. The clip is stored losslessly (H.264 at QP 0), so it is the reference for quality metrics.
+ */
+import { existsSync } from "node:fs";
+import { EncoderError } from "../errors.ts";
+import type { Region } from "../importance/map.ts";
+import { runFfmpeg } from "../ffmpeg/run.ts";
+import { mulberry32, pick, randInt, type Rng } from "./prng.ts";
+
+export interface SignSpec {
+  /** Top-left corner and size in clip pixels. */
+  readonly x: number;
+  readonly y: number;
+  readonly width: number;
+  readonly height: number;
+  /** Lines of text, top to bottom. The first line is bold. */
+  readonly lines: readonly string[];
+  /** Font size of the first line in pixels; later lines are 3/4 of it. */
+  readonly fontPx: number;
+}
+
+export interface ClipSpec {
+  readonly width: number;
+  readonly height: number;
+  readonly fps: number;
+  readonly durationSec: number;
+  readonly seed: number;
+  readonly signs: readonly SignSpec[];
+  /**
+   * Hand-held camera: the whole picture sways by up to this many pixels (default 0). Nothing in
+   * the picture then stays still, so no encoder can keep a once-sharp region for free.
+   */
+  readonly shakePx?: number;
+}
+
+export interface GeneratedClip extends ClipSpec {
+  readonly path: string;
+}
+
+const WORDS = ["GATE", "PLATFORM", "ROOM", "EXIT", "DOCK", "BAY", "LANE", "HALL", "TRACK", "BOOTH"];
+const LETTERS = "ABCDEFGHJKLMNPRSTUVWXYZ";
+
+function code(rng: Rng): string {
+  return `${LETTERS[randInt(rng, 0, LETTERS.length - 1)]}${randInt(rng, 2, 98)}`;
+}
+
+/** A sign with random but readable text: "GATE K42" / "OPENS 4:35 PM  SEAT 23C". */
+export function randomSign(rng: Rng, box: Omit<SignSpec, "lines" | "fontPx">, fontPx = 22): SignSpec {
+  const hour = randInt(rng, 1, 12);
+  const minute = String(randInt(rng, 0, 59)).padStart(2, "0");
+  return {
+    ...box,
+    fontPx,
+    lines: [`${pick(rng, WORDS)} ${code(rng)}`, `OPENS ${hour}:${minute} ${pick(rng, ["AM", "PM"])}  SEAT ${randInt(rng, 1, 40)}${pick(rng, ["A", "B", "C", "D"])}`],
+  };
+}
+
+/** The bench's default: 1280x720, 5 s, 30 fps, one small-text sign at a seeded position. */
+export function defaultClipSpec(seed = 1, overrides: Partial<ClipSpec> = {}): ClipSpec {
+  const rng = mulberry32(seed);
+  const width = overrides.width ?? 1280;
+  const height = overrides.height ?? 720;
+  const sw = Math.round(width * 0.25);
+  const sh = Math.round(height * 0.125);
+  const sign = randomSign(rng, {
+    x: randInt(rng, 32, width - sw - 32) & ~1,
+    y: randInt(rng, 32, height - sh - 32) & ~1,
+    width: sw,
+    height: sh,
+  }, Math.max(10, Math.round(height / 32)));
+  return { width, height, fps: 30, durationSec: 5, seed, signs: [sign], ...overrides };
+}
+
+export function signRegions(spec: ClipSpec): Region[] {
+  return spec.signs.map((s) => ({ x: s.x, y: s.y, width: s.width, height: s.height }));
+}
+
+const FONT_DIR = "/usr/share/fonts/truetype/dejavu";
+
+function fontArg(bold: boolean): string {
+  const file = `${FONT_DIR}/DejaVuSans${bold ? "-Bold" : ""}.ttf`;
+  // Debian's fonts-dejavu-core; elsewhere let fontconfig find a sans-serif face.
+  return existsSync(file) ? `fontfile=${file}` : `font=Sans${bold ? "\\:style=Bold" : ""}`;
+}
+
+/** Escapes text for drawtext inside a single-quoted filter argument. */
+function drawtextEscape(text: string): string {
+  if (!/^[\w .:,#/+()-]*$/.test(text)) {
+    throw new EncoderError("INVALID_OPTION", `sign text may only use letters, digits, spaces and .:,#/+()-, got ${JSON.stringify(text)}`);
+  }
+  return text.replace(/:/g, "\\:");
+}
+
+export function clipFilterGraph(spec: ClipSpec): string {
+  const { width: w, height: h, fps, seed, durationSec } = spec;
+  const cw = Math.max(16, Math.round(w / 4));
+  const ch = Math.max(16, Math.round(h / 4));
+  const parts = [
+    `cellauto=s=${cw}x${ch}:rule=110:rate=${fps}:seed=${seed}:random_fill_ratio=0.5,scale=${w}:${h}:flags=bicubic,gblur=sigma=2,format=yuv420p[tex]`,
+    `gradients=s=${w}x${h}:rate=${fps}:c0=0x30405a:c1=0x8a6b3a:c2=0x2f6b4a:speed=0.02:seed=${seed},format=yuv420p[grad]`,
+    `[grad][tex]blend=all_mode=overlay:all_opacity=0.3,` +
+      // A darker block crossing the picture, so that not all motion is the texture's scroll.
+      `drawbox=x='mod(t*${Math.round(w / 6)}\\,${w})':y=${Math.round(h * 0.6)}:w=${Math.round(w / 10)}:h=${Math.round(h / 8)}:color=0x202830@0.8:t=fill[bg0]`,
+  ];
+  let last = "bg0";
+  spec.signs.forEach((s, i) => {
+    const pad = Math.max(4, Math.round(s.fontPx * 0.6));
+    const small = Math.max(8, Math.round(s.fontPx * 0.75));
+    const texts = s.lines.map((line, k) => {
+      const size = k === 0 ? s.fontPx : small;
+      const y = pad + (k === 0 ? 0 : s.fontPx + Math.round(pad * 0.8) + (k - 1) * Math.round(small * 1.4));
+      return `drawtext=${fontArg(k === 0)}:expansion=none:text='${drawtextEscape(line)}':fontsize=${size}:fontcolor=0x202020:x=${pad}:y=${y}`;
+    });
+    parts.push(`color=c=0xf2f2e8:s=${s.width}x${s.height}:r=${fps},format=yuv420p,${texts.join(",")}[sign${i}]`);
+    parts.push(`[${last}][sign${i}]overlay=x=${s.x}:y=${s.y}:shortest=1[bg${i + 1}]`);
+    last = `bg${i + 1}`;
+  });
+  const shake = spec.shakePx ?? 0;
+  const sway = shake > 0
+    ? `pad=${w + 2 * shake}:${h + 2 * shake}:${shake}:${shake}:color=0x30405a,crop=${w}:${h}:x='${shake}+${shake}*sin(2*PI*t*0.7)':y='${shake}+${shake}*cos(2*PI*t*0.45)',`
+    : "";
+  parts.push(`[${last}]${sway}trim=duration=${durationSec},setpts=PTS-STARTPTS[out]`);
+  return parts.join(";");
+}
+
+export function validateClipSpec(spec: ClipSpec): void {
+  if (!Number.isInteger(spec.width) || !Number.isInteger(spec.height) || spec.width < 64 || spec.height < 64 || spec.width % 2 || spec.height % 2) {
+    throw new EncoderError("INVALID_SIZE", `clip size must be even integers >= 64, got ${spec.width}x${spec.height}`);
+  }
+  if (!(spec.fps > 0) || !(spec.durationSec > 0)) {
+    throw new EncoderError("INVALID_OPTION", `clip fps and durationSec must be > 0, got ${spec.fps}, ${spec.durationSec}`);
+  }
+  spec.signs.forEach((s, i) => {
+    if (s.x < 0 || s.y < 0 || s.x + s.width > spec.width || s.y + s.height > spec.height || s.width <= 0 || s.height <= 0) {
+      throw new EncoderError("INVALID_OPTION", `sign ${i} (${s.x},${s.y} ${s.width}x${s.height}) must lie inside the ${spec.width}x${spec.height} clip`);
+    }
+  });
+}
+
+/** Renders the clip to `path` (Matroska, lossless H.264). */
+export async function generateClip(ffmpeg: string, path: string, spec: ClipSpec): Promise<GeneratedClip> {
+  validateClipSpec(spec);
+  await runFfmpeg(ffmpeg, [
+    "-y", "-loglevel", "error", "-filter_complex", clipFilterGraph(spec), "-map", "[out]",
+    "-c:v", "libx264", "-preset", "ultrafast", "-qp", "0", "-threads", "2", "-f", "matroska", path,
+  ]);
+  return { ...spec, path };
+}
