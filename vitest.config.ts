@@ -4,6 +4,7 @@ import { defineConfig } from "vitest/config";
 // the browser end-to-end and network-emulation suites get their own scripts as they land.
 export default defineConfig({
   test: {
+    reporters: ["default", "./tests/summary-reporter.ts"],
     projects: [
       {
         test: {

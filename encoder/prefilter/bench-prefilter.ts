@@ -10,17 +10,8 @@
  */
 import { mapFromRegions } from "../importance/map.ts";
 import { createI420, RoiPrefilter, type PrefilterMode } from "./prefilter.ts";
+import { mulberry32 } from "../synth/prng.ts";
 
-function mulberry32(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 function frameOf(w: number, h: number, seed: number) {
   const f = createI420(w, h);

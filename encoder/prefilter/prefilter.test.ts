@@ -1,6 +1,7 @@
 import { describe, expect, it } from "vitest";
 import { EncoderError } from "../errors.ts";
 import { mapFromWeights, type ImportanceMap } from "../importance/map.ts";
+import { mulberry32 } from "../synth/prng.ts";
 import {
   RoiPrefilter,
   createI420,
@@ -19,17 +20,6 @@ const W = 128;
 const H = 96;
 const B = 16;
 
-/** Seeded PRNG (mulberry32) so that every run sees the same noise. */
-function mulberry32(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 function noiseI420(w: number, h: number, seed: number): I420Frame {
   const f = createI420(w, h);
