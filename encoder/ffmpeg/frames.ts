@@ -6,10 +6,11 @@ import { spawn, type ChildProcessWithoutNullStreams } from "node:child_process";
 import { EncoderError } from "../errors.ts";
 import { tail } from "./run.ts";
 
-export type RawPixelFormat = "gray" | "yuv420p";
+export type RawPixelFormat = "gray" | "yuv420p" | "rgb24";
 
 export function frameBytes(width: number, height: number, pixFmt: RawPixelFormat): number {
   if (pixFmt === "gray") return width * height;
+  if (pixFmt === "rgb24") return width * height * 3;
   return width * height + 2 * Math.ceil(width / 2) * Math.ceil(height / 2);
 }
 

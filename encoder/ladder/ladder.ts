@@ -79,32 +79,41 @@ function relativeToBackground(m: QpOffsetMap): QpOffsetMap {
   return { ...m, offsets: m.offsets.map((v) => v - max) };
 }
 
-export async function encodeRung(req: LadderRequest, rung: Rung): Promise<RungResult> {
-  if (req.maps.length === 0) throw new EncoderError("INVALID_MAP", "the context-aware method needs at least one importance map");
-  if ((req.route === "prefilter" || req.route === "both") && !req.prefilter) {
-    throw new EncoderError("INVALID_OPTION", `route "${req.route}" needs a pre-filter`);
-  }
-  mkdirSync(req.outDir, { recursive: true });
-  const tag = `${rung.targetKbps}k-${rung.width}x${rung.height}`;
-  const ext = req.codec === "h264" ? "h264" : "ivf";
-  const common = {
-    ffmpeg: req.ffmpeg,
-    input: req.input,
-    codec: req.codec,
-    width: rung.width,
-    height: rung.height,
-    fps: req.fps,
-    bitrateKbps: rung.targetKbps,
-    ...(req.durationSec !== undefined ? { durationSec: req.durationSec } : {}),
-  };
-  const baseline = await encodeVideo({ ...common, output: join(req.outDir, `${tag}-baseline.${ext}`) });
-  req.onStep?.({ rung, method: "baseline", result: baseline });
+export interface ContextPlanRequest {
+  readonly ffmpeg: string;
+  readonly input: string;
+  readonly fps: number;
+  readonly codec: Codec;
+  readonly rung: Rung;
+  /** Importance maps over time, in source pixels. */
+  readonly maps: readonly MapScheduleEntry[];
+  /** The baseline encode of the same input at the same rung (calibrates the rate model). */
+  readonly baseline: Pick<EncodeResult, "avgQp" | "payloadBytes" | "frames">;
+  /** Plan encoder region control (rectangles); false when only the pre-filter is used. */
+  readonly useEncoderRoi: boolean;
+}
 
+export interface ContextPlan {
+  /** The maps at the rung's size on the 16x16 macroblock grid (for the pre-filter). */
+  readonly rungMaps: MapScheduleEntry[];
+  /** Region-control rectangles over time (empty when not planned). */
+  readonly roi: RoiScheduleEntry[];
+  readonly allocation: RungResult["allocation"];
+}
+
+/**
+ * Plans the context-aware encode of one rung: maps resampled to the rung, and region-control
+ * rectangles from the budget-aware allocator calibrated on the baseline encode (Artic's fixed
+ * curve when the encoder reports no QP, as with VP8).
+ */
+export async function planContextEncode(req: ContextPlanRequest): Promise<ContextPlan> {
+  const { rung, baseline } = req;
+  if (req.maps.length === 0) throw new EncoderError("INVALID_MAP", "the context-aware method needs at least one importance map");
   // Maps at the rung's size, on the 16x16 macroblock grid both codecs use.
   const rungMaps = req.maps.map((e) => ({ atSec: e.atSec, map: resampleMap(e.map, rung.width, rung.height, 16) }));
   let allocation: RungResult["allocation"] = null;
   let roi: RoiScheduleEntry[] = [];
-  if (req.route !== "prefilter") {
+  if (req.useEncoderRoi) {
     const luma: Uint8Array[] = [];
     for await (const f of decodeFrames({
       ffmpeg: req.ffmpeg, inputArgs: ["-i", req.input], filters: [`fps=${req.fps}`],
@@ -129,6 +138,36 @@ export async function encodeRung(req: LadderRequest, rung: Rung): Promise<RungRe
       };
     });
   }
+  return { rungMaps, roi, allocation };
+}
+
+export async function encodeRung(req: LadderRequest, rung: Rung): Promise<RungResult> {
+  // Checked before the baseline encode, so a bad request costs no encoding.
+  if (req.maps.length === 0) throw new EncoderError("INVALID_MAP", "the context-aware method needs at least one importance map");
+  if ((req.route === "prefilter" || req.route === "both") && !req.prefilter) {
+    throw new EncoderError("INVALID_OPTION", `route "${req.route}" needs a pre-filter`);
+  }
+  mkdirSync(req.outDir, { recursive: true });
+  const tag = `${rung.targetKbps}k-${rung.width}x${rung.height}`;
+  const ext = req.codec === "h264" ? "h264" : "ivf";
+  const common = {
+    ffmpeg: req.ffmpeg,
+    input: req.input,
+    codec: req.codec,
+    width: rung.width,
+    height: rung.height,
+    fps: req.fps,
+    bitrateKbps: rung.targetKbps,
+    ...(req.durationSec !== undefined ? { durationSec: req.durationSec } : {}),
+  };
+  const baseline = await encodeVideo({ ...common, output: join(req.outDir, `${tag}-baseline.${ext}`) });
+  req.onStep?.({ rung, method: "baseline", result: baseline });
+
+  const plan = await planContextEncode({
+    ffmpeg: req.ffmpeg, input: req.input, fps: req.fps, codec: req.codec, rung, maps: req.maps,
+    baseline, useEncoderRoi: req.route !== "prefilter",
+  });
+  const { rungMaps, roi, allocation } = plan;
   const context = await encodeVideo({
     ...common,
     output: join(req.outDir, `${tag}-context.${ext}`),

@@ -20,6 +20,21 @@ export interface SignSpec {
   readonly lines: readonly string[];
   /** Font size of the first line in pixels; later lines are 3/4 of it. */
   readonly fontPx: number;
+  /** DejaVu face (default sans); the first line is bold. */
+  readonly font?: "sans" | "serif" | "mono";
+  /** Colours as 0xRRGGBB strings (default dark text on off-white). */
+  readonly textColor?: string;
+  readonly backgroundColor?: string;
+}
+
+/** A filled rectangle (for colour and counting questions). */
+export interface BoxSpec {
+  readonly x: number;
+  readonly y: number;
+  readonly width: number;
+  readonly height: number;
+  /** 0xRRGGBB or an ffmpeg colour name. */
+  readonly color: string;
 }
 
 export interface ClipSpec {
@@ -34,6 +49,8 @@ export interface ClipSpec {
    * the picture then stays still, so no encoder can keep a once-sharp region for free.
    */
   readonly shakePx?: number;
+  /** Filled rectangles drawn over the background, under the signs. */
+  readonly boxes?: readonly BoxSpec[];
 }
 
 export interface GeneratedClip extends ClipSpec {
@@ -79,11 +96,13 @@ export function signRegions(spec: ClipSpec): Region[] {
 }
 
 const FONT_DIR = "/usr/share/fonts/truetype/dejavu";
+const FACES = { sans: ["DejaVuSans", "Sans"], serif: ["DejaVuSerif", "Serif"], mono: ["DejaVuSansMono", "Monospace"] } as const;
 
-function fontArg(bold: boolean): string {
-  const file = `${FONT_DIR}/DejaVuSans${bold ? "-Bold" : ""}.ttf`;
-  // Debian's fonts-dejavu-core; elsewhere let fontconfig find a sans-serif face.
-  return existsSync(file) ? `fontfile=${file}` : `font=Sans${bold ? "\\:style=Bold" : ""}`;
+function fontArg(face: "sans" | "serif" | "mono", bold: boolean): string {
+  const [file, family] = FACES[face];
+  const path = `${FONT_DIR}/${file}${bold ? "-Bold" : ""}.ttf`;
+  // Debian's fonts-dejavu-core; elsewhere let fontconfig find a face of the same kind.
+  return existsSync(path) ? `fontfile=${path}` : `font=${family}${bold ? "\\:style=Bold" : ""}`;
 }
 
 /** Escapes text for drawtext inside a single-quoted filter argument. */
@@ -103,7 +122,9 @@ export function clipFilterGraph(spec: ClipSpec): string {
     `gradients=s=${w}x${h}:rate=${fps}:c0=0x30405a:c1=0x8a6b3a:c2=0x2f6b4a:speed=0.02:seed=${seed},format=yuv420p[grad]`,
     `[grad][tex]blend=all_mode=overlay:all_opacity=0.3,` +
       // A darker block crossing the picture, so that not all motion is the texture's scroll.
-      `drawbox=x='mod(t*${Math.round(w / 6)}\\,${w})':y=${Math.round(h * 0.6)}:w=${Math.round(w / 10)}:h=${Math.round(h / 8)}:color=0x202830@0.8:t=fill[bg0]`,
+      `drawbox=x='mod(t*${Math.round(w / 6)}\\,${w})':y=${Math.round(h * 0.6)}:w=${Math.round(w / 10)}:h=${Math.round(h / 8)}:color=0x202830@0.8:t=fill` +
+      (spec.boxes ?? []).map((b) => `,drawbox=x=${b.x}:y=${b.y}:w=${b.width}:h=${b.height}:color=${b.color}:t=fill`).join("") +
+      "[bg0]",
   ];
   let last = "bg0";
   spec.signs.forEach((s, i) => {
@@ -112,9 +133,9 @@ export function clipFilterGraph(spec: ClipSpec): string {
     const texts = s.lines.map((line, k) => {
       const size = k === 0 ? s.fontPx : small;
       const y = pad + (k === 0 ? 0 : s.fontPx + Math.round(pad * 0.8) + (k - 1) * Math.round(small * 1.4));
-      return `drawtext=${fontArg(k === 0)}:expansion=none:text='${drawtextEscape(line)}':fontsize=${size}:fontcolor=0x202020:x=${pad}:y=${y}`;
+      return `drawtext=${fontArg(s.font ?? "sans", k === 0)}:expansion=none:text='${drawtextEscape(line)}':fontsize=${size}:fontcolor=${s.textColor ?? "0x202020"}:x=${pad}:y=${y}`;
     });
-    parts.push(`color=c=0xf2f2e8:s=${s.width}x${s.height}:r=${fps},format=yuv420p,${texts.join(",")}[sign${i}]`);
+    parts.push(`color=c=${s.backgroundColor ?? "0xf2f2e8"}:s=${s.width}x${s.height}:r=${fps},format=yuv420p,${texts.join(",")}[sign${i}]`);
     parts.push(`[${last}][sign${i}]overlay=x=${s.x}:y=${s.y}:shortest=1[bg${i + 1}]`);
     last = `bg${i + 1}`;
   });

@@ -1,0 +1,208 @@
+/**
+ * Turns a run's results into numbers: one row per method x target bitrate x network x task type,
+ * plus "(all)" rows that pool the task types. Accuracy = correct / (n - errors): an error (video
+ * missing, encoder or model failure) says nothing about what the model saw, so it is counted but
+ * not scored; "cannot answer" is a real answer from the model and counts as wrong.
+ */
+import { csvRow } from "../datasets/csv.ts";
+import type { Method, SampleResult } from "../types.ts";
+
+/** The task-type value of rows that pool all task types. */
+export const ALL_TASKS = "(all)";
+
+export const METHOD_ORDER: readonly Method[] = ["baseline", "context"];
+
+export interface SummaryRow {
+  readonly method: Method;
+  readonly targetKbps: number;
+  readonly network: string;
+  /** A DeViBench task type, or ALL_TASKS. */
+  readonly taskType: string;
+  /** All results in the group, errors included. */
+  readonly n: number;
+  readonly correct: number;
+  /** correct / (n - errors); null when every result was an error. */
+  readonly accuracy: number | null;
+  readonly answered: number;
+  readonly cannotAnswer: number;
+  readonly errors: number;
+  /** Mean achieved bitrate over the results that have one; null when none has. */
+  readonly meanKbps: number | null;
+}
+
+interface Tally {
+  method: Method;
+  targetKbps: number;
+  network: string;
+  taskType: string;
+  n: number;
+  correct: number;
+  answered: number;
+  cannotAnswer: number;
+  errors: number;
+  kbpsSum: number;
+  kbpsCount: number;
+}
+
+/** Per-group counts; rows come sorted by network, bitrate, method, then task type ("(all)" first). */
+export function summarize(results: readonly SampleResult[]): SummaryRow[] {
+  const groups = new Map<string, Tally>();
+  for (const r of results) {
+    for (const taskType of [ALL_TASKS, r.taskType]) {
+      const c = r.condition;
+      const key = JSON.stringify([c.method, c.targetKbps, c.network.name, taskType]);
+      let t = groups.get(key);
+      if (t === undefined) {
+        t = {
+          method: c.method,
+          targetKbps: c.targetKbps,
+          network: c.network.name,
+          taskType,
+          n: 0,
+          correct: 0,
+          answered: 0,
+          cannotAnswer: 0,
+          errors: 0,
+          kbpsSum: 0,
+          kbpsCount: 0,
+        };
+        groups.set(key, t);
+      }
+      t.n++;
+      if (r.status === "error") t.errors++;
+      else if (r.status === "cannot-answer") t.cannotAnswer++;
+      else {
+        t.answered++;
+        if (r.correct) t.correct++;
+      }
+      if (r.achievedKbps !== null && Number.isFinite(r.achievedKbps)) {
+        t.kbpsSum += r.achievedKbps;
+        t.kbpsCount++;
+      }
+    }
+  }
+  const rows: SummaryRow[] = [...groups.values()].map((t) => {
+    const scored = t.n - t.errors;
+    return {
+      method: t.method,
+      targetKbps: t.targetKbps,
+      network: t.network,
+      taskType: t.taskType,
+      n: t.n,
+      correct: t.correct,
+      accuracy: scored > 0 ? t.correct / scored : null,
+      answered: t.answered,
+      cannotAnswer: t.cannotAnswer,
+      errors: t.errors,
+      meanKbps: t.kbpsCount > 0 ? t.kbpsSum / t.kbpsCount : null,
+    };
+  });
+  return rows.sort(compareRows);
+}
+
+function compareRows(a: SummaryRow, b: SummaryRow): number {
+  return (
+    a.network.localeCompare(b.network) ||
+    a.targetKbps - b.targetKbps ||
+    methodRank(a.method) - methodRank(b.method) ||
+    (a.taskType === ALL_TASKS ? -1 : 0) - (b.taskType === ALL_TASKS ? -1 : 0) ||
+    a.taskType.localeCompare(b.taskType)
+  );
+}
+
+function methodRank(m: Method): number {
+  const k = METHOD_ORDER.indexOf(m);
+  return k < 0 ? METHOD_ORDER.length : k;
+}
+
+/** The rows as CSV (header + one line per row, CRLF line ends as RFC 4180 asks). */
+export function summaryCsv(rows: readonly SummaryRow[]): string {
+  const header = [
+    "method",
+    "target_kbps",
+    "network",
+    "task_type",
+    "n",
+    "correct",
+    "accuracy",
+    "answered",
+    "cannot_answer",
+    "errors",
+    "mean_kbps",
+  ];
+  const lines = rows.map((r) =>
+    csvRow([
+      r.method,
+      r.targetKbps,
+      r.network,
+      r.taskType,
+      r.n,
+      r.correct,
+      r.accuracy === null ? "" : r.accuracy.toFixed(4),
+      r.answered,
+      r.cannotAnswer,
+      r.errors,
+      r.meanKbps === null ? "" : r.meanKbps.toFixed(1),
+    ]),
+  );
+  return [csvRow(header), ...lines].join("\r\n") + "\r\n";
+}
+
+/** Percent with one decimal, "-" for no data. */
+export function pct(accuracy: number | null | undefined): string {
+  return accuracy === null || accuracy === undefined ? "-" : `${(accuracy * 100).toFixed(1)}%`;
+}
+
+/** Difference in percentage points, signed: "+12.5", "-3.0". */
+export function points(diff: number): string {
+  const p = diff * 100;
+  return `${p >= 0 ? "+" : "-"}${Math.abs(p).toFixed(1)}`;
+}
+
+/** The "(all)" rows of one network, indexed by bitrate then method. */
+export function byRung(rows: readonly SummaryRow[], network: string, taskType = ALL_TASKS): Map<number, Map<Method, SummaryRow>> {
+  const out = new Map<number, Map<Method, SummaryRow>>();
+  for (const r of rows) {
+    if (r.network !== network || r.taskType !== taskType) continue;
+    let m = out.get(r.targetKbps);
+    if (m === undefined) out.set(r.targetKbps, (m = new Map()));
+    m.set(r.method, r);
+  }
+  return new Map([...out].sort((a, b) => a[0] - b[0]));
+}
+
+export function networksOf(rows: readonly SummaryRow[]): string[] {
+  return [...new Set(rows.map((r) => r.network))];
+}
+
+export function methodsOf(rows: readonly SummaryRow[]): Method[] {
+  return [...new Set(rows.map((r) => r.method))].sort((a, b) => methodRank(a) - methodRank(b));
+}
+
+/**
+ * A plain-text table for the terminal: one block per network, bitrate rungs as rows, each method's
+ * accuracy as a column, then the context-minus-baseline difference in points and the scored n.
+ */
+export function accuracyTable(rows: readonly SummaryRow[]): string {
+  const methods = methodsOf(rows);
+  const withDiff = methods.includes("baseline") && methods.includes("context");
+  const out: string[] = [];
+  for (const network of networksOf(rows)) {
+    const header = ["kbps", ...methods, ...(withDiff ? ["diff (pts)"] : []), "n scored", "errors"];
+    const body: string[][] = [];
+    for (const [kbps, m] of byRung(rows, network)) {
+      const cells = methods.map((method) => pct(m.get(method)?.accuracy));
+      const b = m.get("baseline")?.accuracy;
+      const c = m.get("context")?.accuracy;
+      const diff = b === null || b === undefined || c === null || c === undefined ? "-" : points(c - b);
+      const scored = [...m.values()].map((r) => r.n - r.errors);
+      const errors = [...m.values()].reduce((sum, r) => sum + r.errors, 0);
+      body.push([String(kbps), ...cells, ...(withDiff ? [diff] : []), String(Math.max(...scored)), String(errors)]);
+    }
+    const widths = header.map((h, k) => Math.max(h.length, ...body.map((row) => row[k]?.length ?? 0)));
+    const format = (cells: string[]) => cells.map((cell, k) => cell.padStart(widths[k] ?? 0)).join("  ");
+    if (out.length > 0) out.push("");
+    out.push(`network: ${network}`, format(header), widths.map((w) => "-".repeat(w)).join("  "), ...body.map(format));
+  }
+  return out.join("\n") + "\n";
+}
