@@ -1,0 +1,195 @@
+/**
+ * Signalling messages between a call client (browser or headless publisher) and the call server,
+ * one JSON object per WebSocket text frame (RFC 6455 §5.6), discriminated by `type`.
+ *
+ * Pure: no Node imports. The browser client imports this file to build and check messages.
+ *
+ * Flow: client `join` (token) -> server `joined`; then SDP `offer`/`answer` and trickled `ice` in
+ * either direction; client `chat` questions, server `chat` answers streamed as chunks that share an
+ * `id` (the last has `final: true`); `leave` -> `left`. `ping`/`pong` is an application-level RTT
+ * probe; liveness is the WebSocket's own ping/pong control frames (RFC 6455 §5.5.2-5.5.3).
+ */
+import { z } from "zod";
+import { parseTyped, type ParseResult } from "./parse.ts";
+
+export type { ParseError, ParseErrorCode, ParseResult } from "./parse.ts";
+
+/** Room names and identities: 1..64 characters of [A-Za-z0-9_.-], safe in logs, URLs and tokens. */
+export const IDENTIFIER_PATTERN = /^[A-Za-z0-9_.-]{1,64}$/;
+export const identifierSchema = z.string().regex(IDENTIFIER_PATTERN);
+
+export const MAX_CHAT_CHARS = 4000;
+/** Default per-message limit of the signalling socket (an SDP offer with simulcast is ~10 KiB). */
+export const DEFAULT_MAX_MESSAGE_BYTES = 64 * 1024;
+
+const sdp = z.string().min(1);
+const messageId = z.string().min(1).max(128);
+
+/** RTCIceCandidateInit as browsers serialise it (`sdpMid`/`sdpMLineIndex` may be null). */
+export const iceCandidateSchema = z.object({
+  candidate: z.string(),
+  sdpMid: z.string().nullish(),
+  sdpMLineIndex: z.number().int().min(0).nullish(),
+  usernameFragment: z.string().nullish(),
+});
+export type IceCandidate = z.infer<typeof iceCandidateSchema>;
+
+/** RTCIceServer as the browser's RTCPeerConnection takes it. */
+export const iceServerSchema = z.object({
+  urls: z.union([z.string(), z.array(z.string())]),
+  username: z.string().optional(),
+  credential: z.string().optional(),
+});
+export type IceServer = z.infer<typeof iceServerSchema>;
+
+// --- client -> server -------------------------------------------------------------------------
+
+export const joinSchema = z.object({
+  type: z.literal("join"),
+  token: z.string().min(1).max(2048),
+  /** Echoed in an `error` about this join, so a client can match the reply. */
+  requestId: z.string().min(1).max(128).optional(),
+});
+export const offerSchema = z.object({ type: z.literal("offer"), sdp });
+export const answerSchema = z.object({ type: z.literal("answer"), sdp });
+/** `candidate: null` is the end-of-candidates signal. */
+export const iceSchema = z.object({ type: z.literal("ice"), candidate: iceCandidateSchema.nullable() });
+export const clientChatSchema = z.object({
+  type: z.literal("chat"),
+  text: z.string().min(1).max(MAX_CHAT_CHARS),
+  /** Client-chosen id of the question; the server assigns one when absent. */
+  id: messageId.optional(),
+});
+export const leaveSchema = z.object({ type: z.literal("leave") });
+/** `t` is the client's own clock reading, echoed in `pong` to measure round-trip time. */
+export const pingSchema = z.object({ type: z.literal("ping"), t: z.number().finite() });
+
+export type JoinMessage = z.infer<typeof joinSchema>;
+export type OfferMessage = z.infer<typeof offerSchema>;
+export type AnswerMessage = z.infer<typeof answerSchema>;
+export type IceMessage = z.infer<typeof iceSchema>;
+export type ClientChatMessage = z.infer<typeof clientChatSchema>;
+export type LeaveMessage = z.infer<typeof leaveSchema>;
+export type PingMessage = z.infer<typeof pingSchema>;
+
+export type ClientMessage =
+  | JoinMessage
+  | OfferMessage
+  | AnswerMessage
+  | IceMessage
+  | ClientChatMessage
+  | LeaveMessage
+  | PingMessage;
+
+const clientSchemas: { readonly [K in ClientMessage["type"]]: z.ZodType<Extract<ClientMessage, { type: K }>> } = {
+  join: joinSchema,
+  offer: offerSchema,
+  answer: answerSchema,
+  ice: iceSchema,
+  chat: clientChatSchema,
+  leave: leaveSchema,
+  ping: pingSchema,
+};
+
+export const clientMessageSchema = z.discriminatedUnion("type", [
+  joinSchema,
+  offerSchema,
+  answerSchema,
+  iceSchema,
+  clientChatSchema,
+  leaveSchema,
+  pingSchema,
+]);
+
+// --- server -> client -------------------------------------------------------------------------
+
+/** Every code a server `error` may carry. The token codes match `sfu/signaling/tokens.ts`. */
+export const SERVER_ERROR_CODES = [
+  "TOO_LARGE",
+  "BAD_JSON",
+  "BAD_MESSAGE",
+  "NOT_JOINED",
+  "ALREADY_JOINED",
+  "TOKEN_MALFORMED",
+  "TOKEN_BAD_SIGNATURE",
+  "TOKEN_EXPIRED",
+  "ROOM_FULL",
+  "IDENTITY_IN_USE",
+  "INTERNAL",
+] as const;
+export type ServerErrorCode = (typeof SERVER_ERROR_CODES)[number];
+
+export const joinedSchema = z.object({
+  type: z.literal("joined"),
+  room: identifierSchema,
+  identity: identifierSchema,
+  peerId: z.string().min(1),
+  iceServers: z.array(iceServerSchema),
+  aiPeer: z.object({ identity: identifierSchema }),
+});
+export const serverChatSchema = z.object({
+  type: z.literal("chat"),
+  /** Identity of the author (the AI peer's identity for answers). */
+  from: z.string().min(1),
+  text: z.string(),
+  /** Chunks of one streamed answer share the id. */
+  id: messageId,
+  final: z.boolean(),
+});
+export const errorSchema = z.object({
+  type: z.literal("error"),
+  code: z.enum(SERVER_ERROR_CODES),
+  message: z.string(),
+  field: z.string().optional(),
+  requestId: z.string().optional(),
+});
+export const leftSchema = z.object({ type: z.literal("left") });
+export const pongSchema = z.object({ type: z.literal("pong"), t: z.number().finite() });
+
+export type JoinedMessage = z.infer<typeof joinedSchema>;
+export type ServerChatMessage = z.infer<typeof serverChatSchema>;
+export type ErrorMessage = z.infer<typeof errorSchema>;
+export type LeftMessage = z.infer<typeof leftSchema>;
+export type PongMessage = z.infer<typeof pongSchema>;
+
+export type ServerMessage =
+  | JoinedMessage
+  | OfferMessage
+  | AnswerMessage
+  | IceMessage
+  | ServerChatMessage
+  | ErrorMessage
+  | LeftMessage
+  | PongMessage;
+
+const serverSchemas: { readonly [K in ServerMessage["type"]]: z.ZodType<Extract<ServerMessage, { type: K }>> } = {
+  joined: joinedSchema,
+  offer: offerSchema,
+  answer: answerSchema,
+  ice: iceSchema,
+  chat: serverChatSchema,
+  error: errorSchema,
+  left: leftSchema,
+  pong: pongSchema,
+};
+
+export const serverMessageSchema = z.discriminatedUnion("type", [
+  joinedSchema,
+  offerSchema,
+  answerSchema,
+  iceSchema,
+  serverChatSchema,
+  errorSchema,
+  leftSchema,
+  pongSchema,
+]);
+
+/** Parses one client->server frame; checks the size before decoding or JSON.parse. */
+export function parseClientMessage(raw: string | Uint8Array, maxBytes: number = DEFAULT_MAX_MESSAGE_BYTES): ParseResult<ClientMessage> {
+  return parseTyped<ClientMessage>(clientSchemas, raw, maxBytes);
+}
+
+/** Parses one server->client frame (the browser client's side of the same contract). */
+export function parseServerMessage(raw: string | Uint8Array, maxBytes: number = 4 * DEFAULT_MAX_MESSAGE_BYTES): ParseResult<ServerMessage> {
+  return parseTyped<ServerMessage>(serverSchemas, raw, maxBytes);
+}
