@@ -1,0 +1,48 @@
+/**
+ * `npm start`: the call server with the embedded engine as the AI peer's default model.
+ *
+ * Environment (read here only): PORT (default 8080), HOST (default 127.0.0.1), SFU_SECRET (HMAC
+ * key for room tokens, >= 32 bytes; a random one per start when unset, fine for a single
+ * server), FFMPEG_PATH, MLLM_BASE_URL + MLLM_MODEL (+ MLLM_API_KEY) to use an OpenAI-compatible
+ * model instead of the embedded one.
+ */
+import { randomBytes } from "node:crypto";
+import { resolveFfmpeg } from "../encoder/ffmpeg/resolve.ts";
+import { CallServer } from "./call/call-server.ts";
+import { EmbeddedOcrEngine } from "./mllm/embedded/engine.ts";
+import { OpenAiCompatibleClient } from "./mllm/openai/client.ts";
+import type { MllmClient } from "./mllm/types.ts";
+
+const env = process.env;
+const port = Number(env.PORT ?? 8080);
+const host = env.HOST ?? "127.0.0.1";
+if (!Number.isInteger(port) || port < 0 || port > 65535) {
+  console.error(`PORT must be a whole number from 0 to 65535, got "${env.PORT}"`);
+  process.exit(2);
+}
+const secret = env.SFU_SECRET ?? randomBytes(32).toString("hex");
+const ffmpeg = resolveFfmpeg({ env }).path;
+const embedded = new EmbeddedOcrEngine();
+let model: MllmClient = embedded;
+if (env.MLLM_BASE_URL && env.MLLM_MODEL) {
+  model = new OpenAiCompatibleClient({ baseUrl: env.MLLM_BASE_URL, model: env.MLLM_MODEL, ffmpegPath: ffmpeg, ...(env.MLLM_API_KEY ? { apiKey: env.MLLM_API_KEY } : {}) });
+}
+const log = (level: string) => (event: string, fields: object) => process.stdout.write(`${JSON.stringify({ t: new Date().toISOString(), level, event, ...fields })}\n`);
+const server = new CallServer({
+  secret,
+  ffmpeg,
+  model,
+  regionFinder: { find: (q, f) => embedded.textRegionsForQuestion(q, f) },
+  logger: { info: log("info"), warn: log("warn"), error: log("error") },
+});
+await embedded.warmUp();
+const addr = await server.listen(port, host);
+console.log(`call server on http://${addr.address}:${addr.port} (signalling ws://${addr.address}:${addr.port}/ws, metrics /api/metrics), model ${model.name}`);
+
+const stop = async () => {
+  await server.close();
+  await model.close?.();
+  process.exit(0);
+};
+process.on("SIGINT", () => void stop());
+process.on("SIGTERM", () => void stop());

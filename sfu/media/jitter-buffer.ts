@@ -1,0 +1,311 @@
+/**
+ * Jitter buffer for one RTP video stream: groups packets by RTP timestamp into frames with
+ * `FrameAssembler`, releases complete frames in decode order (RTP sequence order, RFC 3550 §5.1,
+ * 16-bit wrap handled with `seqDiff`), and gives up on a frame `maxWaitMs` after its first packet
+ * arrived, so later frames are never held back for longer than that.
+ *
+ * Loss and keyframes. VP8 and H.264 delta frames reference earlier frames; once one frame is lost
+ * the reference chain is broken, and we assume (simply, and as WebRTC receivers without reference
+ * tracking do) that every later frame needs a keyframe. Frames released after a loss are marked
+ * `decodable: false` until a keyframe arrives; `needKeyframe` asks the caller to send a PLI, at most
+ * once per `policy.keyframeRequestIntervalMs`, repeated while delta frames keep arriving without one.
+ *
+ * Late frames. A frame given up at its deadline counts as lost. If its missing packets turn up
+ * afterwards (jitter or a slow retransmission), it moves from `framesLost` to `framesLate` and is
+ * reported in `late`: the data came, only too late to be used.
+ *
+ * Limits: one SSRC per buffer; a sender that restarts its sequence numbers far behind the current
+ * ones on the same SSRC looks like late packets until a new buffer is made. Reordering is NACKed at
+ * once (no reordering allowance), as the gap is first seen.
+ *
+ * Pure: the clock is the `nowMs` argument. The shell calls `poll(nowMs)` at `nextDeadlineMs()`.
+ */
+import { type AssemblyResult, FrameAssembler, type RtpPacket, type RtpVideoCodec, rtpPacketSize, seqAdd, seqDiff } from "../../encoder/rtp/index.ts";
+import { frameStartConfidence } from "./frame-start.ts";
+import {
+  BoundedMap, emptyOutput, type JitterCounters, type JitterOutput, type LossReason, MAX_LISTED_MISSING, seqRange,
+} from "./jitter-types.ts";
+import { classicPolicy, type ReceivePolicy } from "./receive-policy.ts";
+
+export interface JitterBufferOptions {
+  readonly codec: RtpVideoCodec;
+  /** How long a frame may stay incomplete after its first packet arrived. Default 100 ms. */
+  readonly maxWaitMs?: number;
+  /** Default: `classicPolicy()`. */
+  readonly policy?: ReceivePolicy;
+}
+
+interface PendingFrame {
+  readonly ts: number;
+  readonly packets: RtpPacket[];
+  minSeq: number;
+  maxSeq: number;
+  first: RtpPacket;
+  readonly firstArrivalMs: number;
+  lastArrivalMs: number;
+}
+
+export type { JitterCounters, JitterOutput, LateFrame, LossReason, LostFrame, ReleasedFrame } from "./jitter-types.ts";
+
+interface DropRecord {
+  readonly ts: number | undefined;
+  readonly missing: Set<number>;
+  readonly declaredMs: number;
+}
+
+const RECENT_SEQS = 2048;
+const RECENT_FRAMES = 128;
+
+export class JitterBuffer {
+  readonly maxWaitMs: number;
+  readonly policy: ReceivePolicy;
+  private readonly codec: RtpVideoCodec;
+  private readonly assembler: FrameAssembler;
+  private readonly pending = new Map<number, PendingFrame>();
+  /** First sequence number of the next frame to release; `nextExact` false means only a lower bound. */
+  private nextSeq: number | undefined;
+  private nextExact = false;
+  private highestSeq: number | undefined;
+  private readonly recentSeqs = new BoundedMap<number, true>(RECENT_SEQS);
+  /** Timestamps of frames already released (null) or given up (their record). */
+  private readonly finished = new BoundedMap<number, DropRecord | null>(RECENT_FRAMES);
+  private readonly dropBySeq = new BoundedMap<number, DropRecord>(RECENT_SEQS);
+  private awaitingKeyframe = true;
+  private keyframeWanted = false;
+  private lastKeyframeRequestMs: number | undefined;
+  private readonly c: JitterCounters = {
+    framesComplete: 0, framesLost: 0, framesLate: 0, framesUndecodable: 0, packetsReceived: 0,
+    packetsDuplicate: 0, packetsLate: 0, bytesReceived: 0, packetsNacked: 0, keyframeRequests: 0,
+  };
+
+  constructor(options: JitterBufferOptions) {
+    this.codec = options.codec;
+    this.maxWaitMs = options.maxWaitMs ?? 100;
+    if (!(this.maxWaitMs >= 0)) throw new RangeError(`maxWaitMs must be >= 0, got ${options.maxWaitMs}`);
+    this.policy = options.policy ?? classicPolicy();
+    this.assembler = new FrameAssembler(options.codec);
+  }
+
+  get counters(): Readonly<JitterCounters> {
+    return { ...this.c };
+  }
+
+  get pendingFrames(): number {
+    return this.pending.size;
+  }
+
+  /** Earliest time at which `poll` has something to do: a frame's deadline or a held-back keyframe request. */
+  nextDeadlineMs(): number | undefined {
+    let t: number | undefined;
+    for (const f of this.pending.values()) t = Math.min(t ?? Infinity, f.firstArrivalMs + this.maxWaitMs);
+    if (this.keyframeWanted && this.awaitingKeyframe && this.lastKeyframeRequestMs !== undefined) {
+      t = Math.min(t ?? Infinity, this.lastKeyframeRequestMs + this.policy.keyframeRequestIntervalMs);
+    }
+    return t;
+  }
+
+  push(packet: RtpPacket, nowMs: number): JitterOutput {
+    const out = emptyOutput();
+    const seq = packet.sequenceNumber;
+    this.c.packetsReceived++;
+    this.c.bytesReceived += rtpPacketSize(packet);
+    if (this.recentSeqs.has(seq)) {
+      this.c.packetsDuplicate++;
+      return this.finish(nowMs, out);
+    }
+    this.recentSeqs.set(seq, true);
+    this.detectGap(seq, nowMs, out);
+
+    const stale = this.dropBySeq.has(seq) || this.finished.has(packet.timestamp) ||
+      (this.nextSeq !== undefined && seqDiff(this.nextSeq, seq) < 0);
+    if (stale) {
+      this.onLatePacket(packet, nowMs, out);
+      return this.finish(nowMs, out);
+    }
+    const f = this.pending.get(packet.timestamp);
+    if (!f) {
+      this.pending.set(packet.timestamp, {
+        ts: packet.timestamp, packets: [packet], minSeq: seq, maxSeq: seq, first: packet, firstArrivalMs: nowMs, lastArrivalMs: nowMs,
+      });
+    } else {
+      f.packets.push(packet);
+      f.lastArrivalMs = nowMs;
+      if (seqDiff(f.minSeq, seq) < 0) {
+        f.minSeq = seq;
+        f.first = packet;
+      }
+      if (seqDiff(f.maxSeq, seq) > 0) f.maxSeq = seq;
+    }
+    return this.finish(nowMs, out);
+  }
+
+  /** Applies deadlines and held-back keyframe requests; call at `nextDeadlineMs()`. */
+  poll(nowMs: number): JitterOutput {
+    return this.finish(nowMs, emptyOutput());
+  }
+
+  /** The decoder lost its references (restart, refused frame): hold frames back until a keyframe. */
+  requestKeyframe(nowMs: number): JitterOutput {
+    this.awaitingKeyframe = true;
+    this.keyframeWanted = true;
+    return this.finish(nowMs, emptyOutput());
+  }
+
+  private finish(nowMs: number, out: JitterOutput): JitterOutput {
+    this.drain(nowMs, out);
+    if (this.keyframeWanted && this.awaitingKeyframe) {
+      const last = this.lastKeyframeRequestMs;
+      if (last === undefined || nowMs - last >= this.policy.keyframeRequestIntervalMs) {
+        out.needKeyframe = true;
+        this.lastKeyframeRequestMs = nowMs;
+        this.keyframeWanted = false;
+        this.c.keyframeRequests++;
+      }
+    }
+    return out;
+  }
+
+  /** RFC 4585 §6.2.1: a packet ahead of the highest seen one reveals the run between as missing. */
+  private detectGap(seq: number, nowMs: number, out: JitterOutput): void {
+    if (this.highestSeq === undefined) {
+      this.highestSeq = seq;
+      return;
+    }
+    const d = seqDiff(this.highestSeq, seq);
+    if (d <= 0) return;
+    if (d > 1) {
+      const nack = this.policy.onLoss(seqRange(seqAdd(this.highestSeq, 1), seq), nowMs).nack;
+      out.nack.push(...nack);
+      this.c.packetsNacked += nack.length;
+    }
+    this.highestSeq = seq;
+  }
+
+  private onLatePacket(packet: RtpPacket, nowMs: number, out: JitterOutput): void {
+    this.c.packetsLate++;
+    const rec = this.dropBySeq.get(packet.sequenceNumber);
+    if (!rec) return;
+    this.dropBySeq.delete(packet.sequenceNumber);
+    rec.missing.delete(packet.sequenceNumber);
+    if (rec.missing.size > 0) return;
+    this.c.framesLost--;
+    this.c.framesLate++;
+    out.late.push({ rtpTimestamp: rec.ts, completedMs: nowMs, lateByMs: nowMs - rec.declaredMs });
+  }
+
+  /** Pending frame earliest in sequence order. */
+  private head(): PendingFrame | undefined {
+    let best: PendingFrame | undefined;
+    for (const f of this.pending.values()) {
+      if (!best || seqDiff(best.minSeq, f.minSeq) < 0) best = f;
+    }
+    return best;
+  }
+
+  private drain(nowMs: number, out: JitterOutput): void {
+    for (;;) {
+      const head = this.head();
+      if (!head) return;
+      const exact = this.nextSeq !== undefined && this.nextExact;
+      const confidence = frameStartConfidence(this.codec, head.first.payload);
+      const start = exact ? this.nextSeq : confidence !== "no" ? head.minSeq : undefined;
+      const expired = nowMs - head.firstArrivalMs >= this.maxWaitMs;
+      // A gap before a packet that surely opens a frame, still open at the deadline: whole frames went missing.
+      if (expired && exact && start !== head.minSeq && confidence === "sure") {
+        this.declareLost(out, nowMs, undefined, "missing", seqRange(start!, head.minSeq));
+        this.setNext(head.minSeq, true);
+        continue;
+      }
+      let res: AssemblyResult | undefined;
+      try {
+        res = start === undefined ? undefined : this.assembler.assemble(head.packets, { firstSequenceNumber: start });
+      } catch (err) {
+        this.retire(head, null);
+        this.setNext(seqAdd(head.maxSeq, 1), false);
+        this.declareLost(out, nowMs, head.ts, "malformed", [], err instanceof Error ? err.message : String(err));
+        continue;
+      }
+      if (res?.complete) {
+        // A start guessed from the payload may be wrong (an earlier packet of the frame still on its
+        // way), and before the first release nothing says no earlier frame is coming: unless the
+        // start is sure and the frame needs nothing before it, wait until the deadline.
+        const guessed = !exact && (confidence !== "sure" || (this.nextSeq === undefined && !res.keyframe));
+        if (guessed && !expired) return;
+        this.release(head, res, out);
+        continue;
+      }
+      if (!expired) return;
+      this.giveUp(head, res, start, nowMs, out);
+    }
+  }
+
+  private release(head: PendingFrame, res: Extract<AssemblyResult, { complete: true }>, out: JitterOutput): void {
+    this.retire(head, null);
+    this.setNext(seqAdd(res.lastSequenceNumber, 1), true);
+    if (res.keyframe) {
+      this.awaitingKeyframe = false;
+      this.keyframeWanted = false;
+    }
+    const decodable = !this.awaitingKeyframe;
+    if (!decodable) {
+      this.keyframeWanted = true;
+      this.c.framesUndecodable++;
+    }
+    this.c.framesComplete++;
+    out.frames.push({
+      rtpTimestamp: head.ts,
+      data: res.frame,
+      keyframe: res.keyframe,
+      firstSequenceNumber: res.firstSequenceNumber,
+      lastSequenceNumber: res.lastSequenceNumber,
+      firstArrivalMs: head.firstArrivalMs,
+      lastArrivalMs: head.lastArrivalMs,
+      decodable,
+    });
+  }
+
+  private giveUp(head: PendingFrame, res: AssemblyResult | undefined, start: number | undefined, nowMs: number, out: JitterOutput): void {
+    const missing = res && !res.complete ? [...res.missing] : [];
+    // Start unknown: the packets between the previous frame's lower bound and this one are its head.
+    if (start === undefined && this.nextSeq !== undefined) missing.unshift(...seqRange(this.nextSeq, head.minSeq));
+    const markerSeen = head.packets.some((p) => p.marker);
+    let tailKnown = markerSeen;
+    this.pending.delete(head.ts);
+    const next = this.head();
+    if (markerSeen) {
+      this.setNext(seqAdd(head.maxSeq, 1), true);
+    } else if (next && frameStartConfidence(this.codec, next.first.payload) === "sure") {
+      // The marker packet is missing: everything up to the next frame's first packet was ours.
+      missing.push(...seqRange(seqAdd(head.maxSeq, 1), next.minSeq));
+      this.setNext(next.minSeq, true);
+      tailKnown = true;
+    } else {
+      this.setNext(seqAdd(head.maxSeq, 1), false);
+    }
+    const detail = tailKnown ? undefined : "marker packet not seen: packets after the last one listed may be missing too";
+    const rec = this.declareLost(out, nowMs, head.ts, "incomplete", missing.slice(0, MAX_LISTED_MISSING), detail);
+    this.finished.set(head.ts, rec);
+  }
+
+  private declareLost(out: JitterOutput, nowMs: number, ts: number | undefined, reason: LossReason, missing: number[], detail?: string): DropRecord {
+    this.c.framesLost++;
+    this.awaitingKeyframe = true;
+    this.keyframeWanted = true;
+    const rec: DropRecord = { ts, missing: new Set(missing), declaredMs: nowMs };
+    for (const s of missing) this.dropBySeq.set(s, rec);
+    out.lost.push(detail === undefined
+      ? { rtpTimestamp: ts, reason, missing, declaredMs: nowMs }
+      : { rtpTimestamp: ts, reason, missing, declaredMs: nowMs, detail });
+    return rec;
+  }
+
+  private retire(f: PendingFrame, rec: DropRecord | null): void {
+    this.pending.delete(f.ts);
+    this.finished.set(f.ts, rec);
+  }
+
+  private setNext(seq: number, exact: boolean): void {
+    this.nextSeq = seq;
+    this.nextExact = exact;
+  }
+}

@@ -1,0 +1,56 @@
+/** Synthetic RTP streams for the receive-path unit tests (seeded, no clock, no Math.random). */
+import { type RtpPacket, RtpPacketizer, type RtpVideoCodec } from "../../encoder/rtp/index.ts";
+import { mulberry32 } from "../../encoder/synth/prng.ts";
+
+export interface TestFrame {
+  readonly index: number;
+  readonly keyframe: boolean;
+  readonly rtpTimestamp: number;
+  readonly data: Uint8Array;
+  readonly packets: RtpPacket[];
+}
+
+/** One synthetic frame's payload: VP8 with the P bit set right (RFC 7741 §4.3), or an H.264 access unit. */
+function frameData(codec: RtpVideoCodec, keyframe: boolean, size: number, rand: () => number): Uint8Array {
+  const body = Uint8Array.from({ length: size }, () => 1 + Math.floor(rand() * 250)); // no zero bytes: no start codes
+  if (codec === "vp8") {
+    body[0] = keyframe ? 0x10 : 0x11;
+    return body;
+  }
+  // SPS, PPS and an IDR slice, or one non-IDR slice; first_mb_in_slice = 0 (top bit of byte 1).
+  const slice = keyframe ? [0x65, 0x88] : [0x41, 0x9a];
+  const nals = keyframe ? [[0x67, 0x42, 0xc0, 0x1f], [0x68, 0xce, 0x3c, 0x80], [...slice, ...body]] : [[...slice, ...body]];
+  return Uint8Array.from(nals.flatMap((n) => [0, 0, 0, 1, ...n]));
+}
+
+/**
+ * `count` frames at 30 fps (the RTP timestamp wraps past 2^32 at frame 11), keyframes where `isKey(i)`, each split into several packets (mtu 200,
+ * frames of 300..900 bytes), sequence numbers starting at `firstSeq`.
+ */
+export function makeStream(
+  codec: RtpVideoCodec,
+  count: number,
+  opts: { firstSeq?: number; isKey?: (i: number) => boolean; seed?: number; ssrc?: number } = {},
+): TestFrame[] {
+  const rand = mulberry32(opts.seed ?? 1);
+  const isKey = opts.isKey ?? ((i) => i === 0);
+  const packetizer = new RtpPacketizer({
+    codec, ssrc: opts.ssrc ?? 0x11223344, payloadType: 96, initialSequenceNumber: opts.firstSeq ?? 1000, initialTimestamp: 0xffff_8000, mtu: 200,
+  });
+  return Array.from({ length: count }, (_, index) => {
+    const keyframe = isKey(index);
+    const data = frameData(codec, keyframe, 300 + Math.floor(rand() * 600), rand);
+    const packets = packetizer.packetizeFrame(data, { timestampMs: (index * 1000) / 30 });
+    return { index, keyframe, rtpTimestamp: packets[0]!.timestamp, data, packets };
+  });
+}
+
+export function shuffled<T>(items: readonly T[], seed: number): T[] {
+  const rand = mulberry32(seed);
+  const out = [...items];
+  for (let k = out.length - 1; k > 0; k--) {
+    const j = Math.floor(rand() * (k + 1));
+    [out[k], out[j]] = [out[j]!, out[k]!];
+  }
+  return out;
+}
