@@ -15,7 +15,7 @@ import { measureRegionPsnr } from "../metrics/measure.ts";
 import type { Box } from "../metrics/psnr.ts";
 import { allocateForBudget, calibrateRateModel, type BudgetAllocation } from "../quality/budget.ts";
 import { blockComplexity } from "../quality/complexity.ts";
-import { qpOffsetMap, type QpOffsetMap } from "../quality/qp.ts";
+import { qpOffsetMap, relativeToBackground, type QpOffsetMap } from "../quality/qp.ts";
 import { offsetMapToRects } from "../quality/rois.ts";
 import type { Rung } from "./rungs.ts";
 
@@ -67,16 +67,6 @@ export interface RungResult {
 
 function scaleBox(b: Box, sx: number, sy: number): Box {
   return { x: b.x * sx, y: b.y * sy, width: b.width * sx, height: b.height * sy };
-}
-
-/** Offsets relative to the background (all <= 0). */
-function relativeToBackground(m: QpOffsetMap): QpOffsetMap {
-  let max = -Infinity;
-  for (const v of m.offsets) max = Math.max(max, v);
-  // x264 clips every macroblock at QP 51 and its bitrate control cannot win back bits lost to the
-  // clip: with +25 on the background a 200 kbps encode landed at 153 kbps. Negative offsets on the
-  // important region (background at 0) land on target; see encoder/README.md.
-  return { ...m, offsets: m.offsets.map((v) => v - max) };
 }
 
 export interface ContextPlanRequest {

@@ -1,0 +1,304 @@
+/**
+ * The headless publisher: joins a call from a video file instead of a camera, through the call
+ * server's signalling (sfu/protocol/messages.ts) and a werift peer connection, and does what the
+ * server says over the "control" data channel (sfu/protocol/datachannel.ts):
+ *
+ * - `region-map`: checked (RegionMapTracker), applied to the live encoder, acknowledged with
+ *   `region-map-ack {version, applied, reason?}`; dropped again at its `validUntilMs`;
+ * - `rate-target`: bitrate cap and frame-rate target; REMB from the receiver caps the bitrate too
+ *   (BitrateCap), RTCP PLI asks for a keyframe;
+ * - `answer-chunk`: streamed answers to the questions asked with `ask()`.
+ *
+ * It reports its own figures with `stats()` and, every `metricsIntervalMs`, as a `metrics` message.
+ */
+import { randomInt, randomUUID } from "node:crypto";
+import { ReceiverEstimatedMaxBitrate, RtcpPayloadSpecificFeedback, type RtcpPacket } from "werift";
+import { RtpPacketizer } from "../../encoder/rtp/packetizer.ts";
+import { serializeRtp } from "../../encoder/rtp/packet.ts";
+import { parseDataChannelMessage, type FromPublisherMessage, type RateTargetMessage, type RegionMapMessage } from "../protocol/datachannel.ts";
+import { silentLogger, type Logger } from "../signaling/types.ts";
+import { AnswerStreams } from "./answers.ts";
+import { PublisherError } from "./errors.ts";
+import { TypedEvents } from "./events.ts";
+import { LiveEncoder, type EncodedFrame, type LiveEncoderCounters, type LiveEncoderOptions } from "./live-encoder.ts";
+import { createPublisherPeer, negotiate, type PublisherPeer } from "./peer.ts";
+import { RateMeter } from "./rate-meter.ts";
+import { BitrateCap } from "./rate-policy.ts";
+import { RegionMapTracker, regionMapVersion, type RegionMapDecision } from "./region-map.ts";
+import { SignalingClient } from "./signaling-client.ts";
+
+export interface HeadlessPublisherOptions {
+  /** Signalling WebSocket, e.g. ws://127.0.0.1:8080/ws. */
+  readonly serverUrl: string;
+  readonly token: string;
+  /** The video and how to encode it (`now` is the publisher's). */
+  readonly encoder: Omit<LiveEncoderOptions, "now">;
+  /** Extra ICE host addresses, e.g. ["127.0.0.1"] for loopback. */
+  readonly iceAdditionalHostAddresses?: string[];
+  /** Join, offer/answer and ICE must complete within this. Default 15 s. */
+  readonly connectTimeoutMs?: number;
+  /** How questions go out: as `question` on the data channel (default) or `chat` on signalling. */
+  readonly questionsVia?: "datachannel" | "signaling";
+  /** `metrics` to the server every this many ms; 0 = never. Default 1000. */
+  readonly metricsIntervalMs?: number;
+  /** Wall clock, ms since the epoch (region maps' `validUntilMs` is on it). Default `Date.now`. */
+  readonly now?: () => number;
+  readonly logger?: Logger;
+}
+
+export type PublisherState = "idle" | "connecting" | "connected" | "closed";
+
+export interface PublisherStats {
+  readonly timestampMs: number;
+  readonly state: PublisherState;
+  /** Payload bits sent over the last second. */
+  readonly bitrateBps: number;
+  readonly framerate: number;
+  readonly mapVersion: number | null;
+  readonly rateTarget: { readonly maxBitrateBps: number; readonly maxFramerate: number } | null;
+  /** The cap the encoder runs with: min(configured, rate target, REMB). */
+  readonly bitrateCapBps: number;
+  readonly rembBps: number | null;
+  readonly packetsSent: number;
+  readonly encoder: Readonly<LiveEncoderCounters>;
+}
+
+export interface PublisherEvents {
+  [name: string]: unknown;
+  state: PublisherState;
+  "region-map": RegionMapDecision | { readonly expired: number };
+  rate: { readonly bitrateCapBps: number; readonly maxFramerate: number | null; readonly source: "server" | "remb" };
+  "keyframe-request": { readonly source: "pli" };
+  frame: EncodedFrame;
+  /** The video file ended (no loop). */
+  "video-ended": undefined;
+  error: { readonly error: PublisherError; readonly fatal: boolean };
+}
+
+export class HeadlessPublisher {
+  readonly events = new TypedEvents<PublisherEvents>();
+  private readonly now: () => number;
+  private readonly log: Logger;
+  private readonly encoder: LiveEncoder;
+  private readonly tracker: RegionMapTracker;
+  private readonly cap: BitrateCap;
+  private readonly meter = new RateMeter(1000);
+  private readonly answers = new AnswerStreams();
+  private signaling: SignalingClient | null = null;
+  private peer: PublisherPeer | null = null;
+  private packetizer: RtpPacketizer | null = null;
+  private rateTarget: RateTargetMessage | null = null;
+  private packetsSent = 0;
+  private firstCaptureMs: number | null = null;
+  private expiryTimer: NodeJS.Timeout | null = null;
+  private metricsTimer: NodeJS.Timeout | null = null;
+  private current: PublisherState = "idle";
+  private closing: Promise<void> | null = null;
+
+  constructor(private readonly opts: HeadlessPublisherOptions) {
+    this.now = opts.now ?? Date.now;
+    this.log = opts.logger ?? silentLogger;
+    this.encoder = new LiveEncoder(opts.encoder);
+    this.tracker = new RegionMapTracker(opts.encoder.width, opts.encoder.height);
+    this.cap = new BitrateCap(opts.encoder.bitrateBps);
+  }
+
+  get state(): PublisherState {
+    return this.current;
+  }
+
+  /** Joins, negotiates, then starts sending. Rejects (and closes) when any step fails. */
+  async start(): Promise<void> {
+    if (this.current !== "idle") throw new PublisherError("INVALID_OPTION", "HeadlessPublisher.start() was already called");
+    this.setState("connecting");
+    const { serverUrl, token, connectTimeoutMs = 15_000 } = this.opts;
+    try {
+      const { client, joined } = await SignalingClient.connect(serverUrl, token, connectTimeoutMs);
+      this.signaling = client;
+      this.log.info("publisher.joined", { room: joined.room, identity: joined.identity, peerId: joined.peerId });
+      client.events.on("message", (m) => m.type === "chat" && this.answers.push(m.id, m.text, m.final));
+      client.events.on("closed", ({ code }) => this.current === "connected" && this.fail(new PublisherError("SIGNALING_FAILED", `the signalling socket closed (code ${code}); media goes on`), false));
+      const codec = this.opts.encoder.codec ?? "h264";
+      this.peer = createPublisherPeer(codec, joined.iceServers, this.opts.iceAdditionalHostAddresses);
+      await negotiate(this.peer, client, connectTimeoutMs);
+      this.wirePeer(this.peer, codec);
+      await this.encoder.start();
+    } catch (err) {
+      await this.close();
+      throw err;
+    }
+    this.setState("connected");
+    const every = this.opts.metricsIntervalMs ?? 1000;
+    if (every > 0) {
+      this.metricsTimer = setInterval(() => this.sendMetrics(), every);
+      this.metricsTimer.unref();
+    }
+  }
+
+  /**
+   * Asks a question about the video; yields the answer's chunks as they stream in. Abort `signal`
+   * to stop waiting.
+   */
+  ask(text: string, signal?: AbortSignal): AsyncIterableIterator<string> {
+    if (this.current !== "connected") throw new PublisherError("NOT_CONNECTED", `cannot ask while ${this.current}; await start() first`);
+    const id = randomUUID();
+    const stream = this.answers.open(id, signal);
+    const sent = this.opts.questionsVia === "signaling" ? this.signaling!.send({ type: "chat", text, id }) : this.sendControl({ type: "question", id, text });
+    if (!sent) this.answers.fail(id, new PublisherError("NOT_CONNECTED", "the question could not be sent: the channel is closed"));
+    return stream;
+  }
+
+  /** ffmpeg processes still running (for leak checks). */
+  get childPids(): number[] {
+    return this.encoder.childPids;
+  }
+
+  stats(): PublisherStats {
+    const t = performance.now();
+    const s = this.encoder.currentRate;
+    return {
+      timestampMs: this.now(),
+      state: this.current,
+      bitrateBps: this.meter.bitrateBps(t),
+      framerate: this.meter.framerate(t),
+      mapVersion: this.tracker.current?.version ?? null,
+      rateTarget: this.rateTarget ? { maxBitrateBps: this.rateTarget.maxBitrateBps, maxFramerate: this.rateTarget.maxFramerate } : null,
+      bitrateCapBps: Math.min(this.cap.capBps, s.maxBitrateBps ?? Infinity),
+      rembBps: this.cap.remb,
+      packetsSent: this.packetsSent,
+      encoder: { ...this.encoder.counters },
+    };
+  }
+
+  /** Stops sending, closes the peer connection and leaves. Idempotent. */
+  close(): Promise<void> {
+    this.closing ??= this.shutdown();
+    return this.closing;
+  }
+
+  private async shutdown(): Promise<void> {
+    this.setState("closed");
+    for (const t of [this.expiryTimer, this.metricsTimer]) if (t) clearTimeout(t);
+    this.answers.fail(null, new PublisherError("CLOSED", "the publisher closed"));
+    await this.encoder.close();
+    await this.peer?.pc.close().catch(() => {});
+    await this.signaling?.close();
+  }
+
+  private wirePeer(peer: PublisherPeer, codec: "h264" | "vp8"): void {
+    const sender = peer.transceiver.sender;
+    const payloadType = sender.codec?.payloadType;
+    if (payloadType === undefined) throw new PublisherError("NEGOTIATION_FAILED", `the server accepted no ${codec} codec`);
+    this.packetizer = new RtpPacketizer({
+      codec, ssrc: sender.ssrc, payloadType,
+      initialSequenceNumber: randomInt(0x10000), initialTimestamp: randomInt(0x1_0000_0000 - 1),
+      ...(codec === "vp8" ? { initialPictureId: randomInt(0x8000) } : {}),
+    });
+    sender.onPictureLossIndication.subscribe(() => {
+      this.events.emit("keyframe-request", { source: "pli" });
+      this.encoder.requestKeyframe();
+    });
+    sender.onRtcp.subscribe((p: RtcpPacket) => {
+      if (p instanceof RtcpPayloadSpecificFeedback && p.feedback instanceof ReceiverEstimatedMaxBitrate) this.onRemb(Number(p.feedback.bitrate));
+    });
+    peer.control.onMessage.subscribe((data) => this.onControl(data));
+    peer.pc.connectionStateChange.subscribe((s) => {
+      if ((s === "failed" || s === "closed") && this.current === "connected") this.fail(new PublisherError("NEGOTIATION_FAILED", `the peer connection is ${s}`, { retryable: true }), true);
+    });
+    this.encoder.events.on("frame", (f) => this.sendFrame(f));
+    this.encoder.events.on("error", ({ error, fatal }) => this.fail(error, fatal));
+    this.encoder.events.on("end", () => this.events.emit("video-ended", undefined));
+  }
+
+  private sendFrame(frame: EncodedFrame): void {
+    const sender = this.peer?.transceiver.sender;
+    if (!sender || !this.packetizer || this.current === "closed") return;
+    this.firstCaptureMs ??= frame.captureMs;
+    const packets = this.packetizer.packetizeFrame(frame.data, { timestampMs: frame.captureMs - this.firstCaptureMs }, { keyframe: frame.keyframe });
+    for (const p of packets) void sender.sendRtp(Buffer.from(serializeRtp(p))).catch(() => {});
+    this.packetsSent += packets.length;
+    this.meter.add(frame.data.length, performance.now());
+    this.events.emit("frame", frame);
+  }
+
+  private onControl(data: string | Buffer): void {
+    const raw = typeof data === "string" ? data : new Uint8Array(data);
+    const parsed = parseDataChannelMessage(raw);
+    if (!parsed.ok) {
+      const { code, field, message } = parsed.error;
+      this.log.warn("publisher.bad_control_message", { code, field, message });
+      // A region map the schema refused still gets its ack, so the server learns why.
+      const version = regionMapVersion(raw);
+      if (version !== null) this.sendControl({ type: "region-map-ack", version, applied: false, reason: `invalid: ${message}`.slice(0, 200) });
+      return;
+    }
+    const msg = parsed.msg;
+    if (msg.type === "region-map") this.onRegionMap(msg);
+    else if (msg.type === "rate-target") this.onRateTarget(msg);
+    else if (msg.type === "answer-chunk") this.answers.push(msg.id, msg.text, msg.final);
+  }
+
+  private onRegionMap(msg: RegionMapMessage): void {
+    const d = this.tracker.offer(msg, this.now());
+    this.sendControl(d.applied ? { type: "region-map-ack", version: d.version, applied: true } : { type: "region-map-ack", version: d.version, applied: false, reason: d.reason });
+    this.log.info("publisher.region_map", d.applied ? { version: d.version, applied: true } : { version: d.version, applied: false, reason: d.reason, message: d.message });
+    this.events.emit("region-map", d);
+    if (!d.applied) return;
+    this.encoder.setRegionMap(d.map);
+    this.armExpiry();
+  }
+
+  /** Drops the map at its validUntilMs (timers may fire early: then wait the rest). */
+  private armExpiry(): void {
+    if (this.expiryTimer) clearTimeout(this.expiryTimer);
+    const active = this.tracker.current;
+    if (!active) return;
+    this.expiryTimer = setTimeout(() => {
+      this.expiryTimer = null;
+      if (this.current === "closed") return;
+      if (this.tracker.expire(this.now())) {
+        this.encoder.setRegionMap(null);
+        this.events.emit("region-map", { expired: active.version });
+      } else this.armExpiry();
+    }, Math.max(1, Math.min(2 ** 31 - 1, active.validUntilMs - this.now())));
+    this.expiryTimer.unref();
+  }
+
+  private onRateTarget(msg: RateTargetMessage): void {
+    this.rateTarget = msg;
+    this.cap.setServerCap(msg.maxBitrateBps);
+    this.encoder.setRate({ maxBitrateBps: this.cap.capBps, maxFramerate: msg.maxFramerate });
+    this.events.emit("rate", { bitrateCapBps: this.cap.capBps, maxFramerate: msg.maxFramerate, source: "server" });
+  }
+
+  private onRemb(bps: number): void {
+    if (!this.cap.setRemb(bps)) return;
+    this.encoder.setRate({ maxBitrateBps: this.cap.capBps });
+    this.events.emit("rate", { bitrateCapBps: this.cap.capBps, maxFramerate: this.encoder.currentRate.maxFramerate, source: "remb" });
+  }
+
+  private sendControl(msg: FromPublisherMessage): boolean {
+    const dc = this.peer?.control;
+    if (!dc || dc.readyState !== "open") return false;
+    dc.send(JSON.stringify(msg));
+    return true;
+  }
+
+  private sendMetrics(): void {
+    const s = this.stats();
+    const { width, height } = this.opts.encoder;
+    this.sendControl({ type: "metrics", timestampMs: s.timestampMs, bitrateBps: s.bitrateBps, framerate: s.framerate, frameWidth: width, frameHeight: height });
+  }
+
+  private fail(error: PublisherError, fatal: boolean): void {
+    this.log.error("publisher.error", { code: error.code, message: error.message, fatal });
+    this.events.emit("error", { error, fatal });
+    if (fatal) void this.close();
+  }
+
+  private setState(s: PublisherState): void {
+    if (this.current === s) return;
+    this.current = s;
+    this.events.emit("state", s);
+  }
+}

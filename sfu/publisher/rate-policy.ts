@@ -1,0 +1,64 @@
+/**
+ * The publisher's bitrate cap from three sources: the configured bitrate, the server's
+ * `rate-target` and the receiver's REMB estimate (draft-alvestrand-rmcat-remb-03). A changed cap
+ * restarts the encoder (a keyframe), so REMB, which arrives about once a second and wobbles, moves
+ * the cap only when it changes it by more than `hysteresis` (default 15%); the server's explicit
+ * target always applies at once. REMB below `minRembBps` counts as `minRembBps`, so one low
+ * estimate during start-up cannot starve the stream.
+ *
+ * Pure: no clock needed.
+ */
+export interface BitrateCapOptions {
+  readonly hysteresis?: number;
+  readonly minRembBps?: number;
+}
+
+export class BitrateCap {
+  private serverBps: number | null = null;
+  private rembBps: number | null = null;
+  private applied: number;
+  private readonly hysteresis: number;
+  private readonly minRembBps: number;
+
+  constructor(
+    readonly configuredBps: number,
+    options: BitrateCapOptions = {},
+  ) {
+    this.hysteresis = options.hysteresis ?? 0.15;
+    this.minRembBps = options.minRembBps ?? 50_000;
+    this.applied = configuredBps;
+  }
+
+  /** The cap in force (bits per second). */
+  get capBps(): number {
+    return this.applied;
+  }
+
+  get remb(): number | null {
+    return this.rembBps;
+  }
+
+  /** The server's cap (null = none). True when the cap in force changed. */
+  setServerCap(bps: number | null): boolean {
+    this.serverBps = bps;
+    return this.apply(this.candidate());
+  }
+
+  /** A REMB estimate. True when the cap in force changed. */
+  setRemb(bps: number): boolean {
+    this.rembBps = Math.max(this.minRembBps, bps);
+    const c = this.candidate();
+    if (Math.abs(c - this.applied) <= this.hysteresis * this.applied) return false;
+    return this.apply(c);
+  }
+
+  private candidate(): number {
+    return Math.min(this.configuredBps, this.serverBps ?? Infinity, this.rembBps ?? Infinity);
+  }
+
+  private apply(c: number): boolean {
+    if (c === this.applied) return false;
+    this.applied = c;
+    return true;
+  }
+}
