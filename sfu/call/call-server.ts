@@ -33,6 +33,7 @@ export interface CallServerOptions {
   readonly analysisHeight?: number;
   readonly iceAdditionalHostAddresses?: string[];
   readonly logger?: Logger;
+  /** Milliseconds since the epoch (maps' valid-until times use it). Default: monotonic, epoch-based. */
   readonly clock?: () => number;
   /** Extra HTTP routes (the browser client's files); return true when handled. */
   readonly httpRoutes?: (req: IncomingMessage, res: ServerResponse) => boolean;
@@ -43,7 +44,14 @@ interface Participant {
   readonly media: ParticipantMedia;
   readonly agent: AiAgent;
   readonly joinedMs: number;
+  /** When the rate target was last sent (it is soft state: re-sent while the publisher talks). */
+  rateSentMs: number | null;
+  /** Whether anything has come from the publisher's control channel yet. */
+  heard: boolean;
 }
+
+/** Rate targets are re-sent this often while the control channel carries traffic. */
+const RATE_REFRESH_MS = 5000;
 
 export interface CallMetrics {
   readonly room: string;
@@ -68,7 +76,9 @@ export class CallServer {
 
   constructor(private readonly o: CallServerOptions) {
     this.log = o.logger ?? silentLogger;
-    this.clock = o.clock ?? (() => performance.now());
+    // Epoch-based and monotonic: region maps carry valid-until times the publisher compares with
+    // its own clock, so both sides must count from the epoch (NTP keeps hosts close enough).
+    this.clock = o.clock ?? (() => performance.timeOrigin + performance.now());
     this.http = createServer((req, res) => this.route(req, res));
     this.signaling = new SignalingServer({
       secret: o.secret,
@@ -122,21 +132,29 @@ export class CallServer {
         else if (level === "error") this.log.error(`media.${msg}`, fields);
         else if (level === "info") this.log.info(`media.${msg}`, fields);
       },
-      onControlOpen: () => {
-        const r = agent!.currentRate(this.clock());
-        media.sendControl({ type: "rate-target", maxBitrateBps: r.maxBitrateBps, maxFramerate: r.maxFramerate });
-        media.sendRemb(r.maxBitrateBps);
+      onControlOpen: () => this.sendRate(peer.peerId),
+      onControl: (msg: FromPublisherMessage) => {
+        // A message sent the moment the channel opens can beat the publisher's listener, so the
+        // rate target is soft state, refreshed whenever the publisher is heard from.
+        const p = this.participants.get(peer.peerId);
+        if (p && (!p.heard || p.rateSentMs === null || this.clock() - p.rateSentMs > RATE_REFRESH_MS)) {
+          p.heard = true;
+          this.sendRate(peer.peerId);
+        }
+        this.onControl(peer, agent!, msg);
       },
-      onControl: (msg: FromPublisherMessage) => this.onControl(peer, agent!, msg),
       onControlError: (message) => this.log.warn("control.bad-message", { ...logCtx, message }),
     });
     agent = new AiAgent(
       {
         recentFrames: (n) => media.recentFrames(n),
         sendToPublisher: (msg) => {
-          const ok = media.sendControl(msg);
-          if (msg.type === "rate-target") media.sendRemb(msg.maxBitrateBps);
-          return ok;
+          if (msg.type === "rate-target") {
+            const p = this.participants.get(peer.peerId);
+            if (p) p.rateSentMs = this.clock();
+            media.sendRemb(msg.maxBitrateBps);
+          }
+          return media.sendControl(msg);
         },
         emitAnswer: (chunk) => {
           media.sendControl({ type: "answer-chunk", id: chunk.id, text: chunk.text, final: chunk.final });
@@ -150,8 +168,20 @@ export class CallServer {
       this.o.regionFinder ? new ContextEngine(this.o.regionFinder) : null,
       { normalRate, mappedRate, sendMaps: this.o.sendMaps ?? true },
     );
-    this.participants.set(peer.peerId, { peer, media, agent, joinedMs: this.clock() });
+    this.participants.set(peer.peerId, { peer, media, agent, joinedMs: this.clock(), rateSentMs: null, heard: false });
     this.log.info("call.joined", logCtx);
+  }
+
+  private sendRate(peerId: string): void {
+    const p = this.participants.get(peerId);
+    if (!p) return;
+    const r = p.agent.currentRate(this.clock());
+    const sent = p.media.sendControl({ type: "rate-target", maxBitrateBps: r.maxBitrateBps, maxFramerate: r.maxFramerate });
+    this.log.info("call.rate-target", { room: p.peer.room, peer: peerId, sent, ...r });
+    if (sent) {
+      p.rateSentMs = this.clock();
+      p.media.sendRemb(r.maxBitrateBps);
+    }
   }
 
   private onControl(peer: PeerHandle, agent: AiAgent, msg: FromPublisherMessage): void {
