@@ -41,6 +41,9 @@ export class ParticipantMedia {
     this.pc = new RTCPeerConnection({
       codecs: { video: [videoCodecParameters("h264"), videoCodecParameters("vp8")] },
       iceAdditionalHostAddresses: o.iceAdditionalHostAddresses,
+      // One transport for media and data (RFC 8843). With werift's default policy each closed
+      // connection left 3 UDP sockets open (the unbundled transports are never closed).
+      bundlePolicy: "max-bundle",
     });
     this.pc.onTransceiverAdded.subscribe((t) => {
       t.onTrack.subscribe((track) => {

@@ -33,6 +33,8 @@ export interface PublisherPeer {
 export function createPublisherPeer(codec: Codec, iceServers: readonly IceServer[], iceAdditionalHostAddresses?: string[]): PublisherPeer {
   const pc = new RTCPeerConnection({
     codecs: { video: [videoCodecParameters(codec)] },
+    // One transport for media and data (RFC 8843); werift leaks the sockets of unbundled ones.
+    bundlePolicy: "max-bundle",
     iceServers: iceServers.map((s) => ({ ...s })),
     ...(iceAdditionalHostAddresses ? { iceAdditionalHostAddresses } : {}),
   });

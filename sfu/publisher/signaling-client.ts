@@ -88,6 +88,11 @@ export class SignalingClient {
     return true;
   }
 
+  /** Drops the socket without `leave` or a closing handshake, as a crashed or unplugged client would. */
+  terminate(): void {
+    this.ws.terminate();
+  }
+
   /** Sends `leave` and closes; resolves when the socket is closed (terminated after `timeoutMs`). */
   close(timeoutMs = 2000): Promise<void> {
     if (this.ws.readyState === WebSocket.CLOSED) return Promise.resolve();
