@@ -60,6 +60,9 @@ export interface CallMetrics {
   readonly durationMs: number;
   readonly receivedBitrateBps: number | null;
   readonly frameRate: number | null;
+  readonly packetsReceived: number;
+  readonly packetsMalformed: number;
+  readonly framesDecoded: number;
   readonly framesLost: number;
   readonly framesLate: number;
   readonly framesSubstituted: number;
@@ -214,6 +217,9 @@ export class CallServer {
       durationMs: Math.round(this.clock() - p.joinedMs),
       receivedBitrateBps: s ? Math.round(s.bitrateBps) : null,
       frameRate: s ? s.frameRate : null,
+      packetsReceived: s?.packetsReceived ?? 0,
+      packetsMalformed: s?.packetsMalformed ?? 0,
+      framesDecoded: s?.framesDecoded ?? 0,
       framesLost: s?.framesLost ?? 0,
       framesLate: s?.framesLate ?? 0,
       framesSubstituted: s?.framesSubstituted ?? 0,

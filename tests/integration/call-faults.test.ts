@@ -19,6 +19,8 @@ import { OpenAiCompatibleClient } from "../../sfu/mllm/openai/client.ts";
 import { createPublisherPeer, negotiate } from "../../sfu/publisher/peer.ts";
 import { HeadlessPublisher } from "../../sfu/publisher/publisher.ts";
 import { fetchToken, SignalingClient } from "../../sfu/publisher/signaling-client.ts";
+import { serializeRtp } from "../../encoder/rtp/index.ts";
+import { mulberry32 } from "../../encoder/synth/prng.ts";
 
 const ffmpeg = resolveFfmpeg({ env: process.env }).path;
 const SECRET = "integration-test-secret-0123456789abcdef";
@@ -102,6 +104,40 @@ describe("call server faults", () => {
       const text = await answer(steady, "What gate number is shown on the sign?");
       expect(text).toContain("K42");
     } finally {
+      await steady.close();
+      await s.close();
+    }
+  });
+
+  it("a participant sending garbage RTP gets nothing decoded, and the other call goes on answering", async () => {
+    const s = server();
+    const addr = await s.listen(0);
+    const url = `ws://127.0.0.1:${addr.port}/ws`;
+    const steady = publisher(url, await fetchToken(url, "steady", "bob"));
+    await steady.start();
+    const { client } = await SignalingClient.connect(url, await fetchToken(url, "noise", "mallory"));
+    const peer = createPublisherPeer("h264", [], ["127.0.0.1"]);
+    await negotiate(peer, client, 10_000);
+    const rng = mulberry32(9);
+    try {
+      // Well-formed RTP headers (SRTP protects the wire), payloads of random bytes.
+      for (let i = 0; i < 300; i++) {
+        const payload = Uint8Array.from({ length: 50 + Math.floor(rng() * 900) }, () => Math.floor(rng() * 256));
+        const pkt = serializeRtp({ marker: i % 3 === 2, payloadType: 102, sequenceNumber: i, timestamp: Math.floor(i / 3) * 6000, ssrc: 1, payload });
+        await peer.transceiver.sender.sendRtp(Buffer.from(pkt));
+      }
+      await sleep(1000);
+      const noisy = s.metrics().find((m) => m.identity === "mallory")!;
+      // The garbage reached the receive path (some of the burst is lost before the track is up)
+      // and was declared lost frame by frame, none decoded.
+      expect(noisy.packetsReceived, JSON.stringify(noisy)).toBeGreaterThan(100);
+      expect(noisy.framesLost, JSON.stringify(noisy)).toBeGreaterThan(10);
+      expect(noisy.framesDecoded, JSON.stringify(noisy)).toBe(0);
+      await waitFor(() => (s.metrics().find((m) => m.identity === "bob")?.frameRate ?? 0) > 5, 15_000, "the steady call's video");
+      expect(await answer(steady, "What gate number is shown on the sign?")).toContain("K42");
+    } finally {
+      client.terminate();
+      await peer.pc.close();
       await steady.close();
       await s.close();
     }
