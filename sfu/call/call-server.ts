@@ -196,7 +196,8 @@ export class CallServer {
         agent.onMapAck(msg.version, msg.applied);
         break;
       default:
-        this.log.info("control.message", { room: peer.room, peer: peer.peerId, type: msg.type });
+        // The publisher's own metrics, once a second: the call's metrics cover them.
+        break;
     }
   }
 

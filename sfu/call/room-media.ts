@@ -57,7 +57,9 @@ export class ParticipantMedia {
           onKeyframeNeeded: rtcp.onKeyframeNeeded,
           onNack: rtcp.onNack,
           onFrame: (f) => {
-            this.recent.push({ frame: f, captureMs: f.timestampMs, arrivalMs: f.decodedMs });
+            // arrivalMs is when the frame's last packet arrived, not when it was decoded: a frame
+            // captured before a region map took effect but decoded late must not pass for a new one.
+            this.recent.push({ frame: f, captureMs: f.timestampMs, arrivalMs: f.lastPacketArrivalMs });
             if (this.recent.length > (o.keepFrames ?? 4)) this.recent.shift();
           },
         });

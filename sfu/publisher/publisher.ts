@@ -116,7 +116,11 @@ export class HeadlessPublisher {
       const { client, joined } = await SignalingClient.connect(serverUrl, token, connectTimeoutMs);
       this.signaling = client;
       this.log.info("publisher.joined", { room: joined.room, identity: joined.identity, peerId: joined.peerId });
-      client.events.on("message", (m) => m.type === "chat" && this.answers.push(m.id, m.text, m.final));
+      // The server streams answers both as answer-chunks on the data channel and as room chat;
+      // take them from the channel the question went out on, or every chunk would count twice.
+      if (this.opts.questionsVia === "signaling") {
+        client.events.on("message", (m) => m.type === "chat" && this.answers.push(m.id, m.text, m.final));
+      }
       client.events.on("closed", ({ code }) => this.current === "connected" && this.fail(new PublisherError("SIGNALING_FAILED", `the signalling socket closed (code ${code}); media goes on`), false));
       const codec = this.opts.encoder.codec ?? "h264";
       this.peer = createPublisherPeer(codec, joined.iceServers, this.opts.iceAdditionalHostAddresses);
