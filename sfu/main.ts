@@ -9,7 +9,7 @@
 import { randomBytes } from "node:crypto";
 import { resolveFfmpeg } from "../encoder/ffmpeg/resolve.ts";
 import { CallServer } from "./call/call-server.ts";
-import { EmbeddedOcrEngine } from "./mllm/embedded/engine.ts";
+import { WorkerOcrEngine } from "./mllm/embedded/worker-engine.ts";
 import { OpenAiCompatibleClient } from "./mllm/openai/client.ts";
 import type { MllmClient } from "./mllm/types.ts";
 
@@ -22,7 +22,7 @@ if (!Number.isInteger(port) || port < 0 || port > 65535) {
 }
 const secret = env.SFU_SECRET ?? randomBytes(32).toString("hex");
 const ffmpeg = resolveFfmpeg({ env }).path;
-const embedded = new EmbeddedOcrEngine();
+const embedded = new WorkerOcrEngine();
 let model: MllmClient = embedded;
 if (env.MLLM_BASE_URL && env.MLLM_MODEL) {
   model = new OpenAiCompatibleClient({ baseUrl: env.MLLM_BASE_URL, model: env.MLLM_MODEL, ffmpegPath: ffmpeg, ...(env.MLLM_API_KEY ? { apiKey: env.MLLM_API_KEY } : {}) });

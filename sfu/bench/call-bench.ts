@@ -14,7 +14,7 @@ import { join } from "node:path";
 import { resolveFfmpeg } from "../../encoder/ffmpeg/resolve.ts";
 import { generateClip } from "../../encoder/synth/clip.ts";
 import { CallServer } from "../call/call-server.ts";
-import { EmbeddedOcrEngine } from "../mllm/embedded/engine.ts";
+import { WorkerOcrEngine } from "../mllm/embedded/worker-engine.ts";
 import { HELP, parseBenchArgs, type BenchOptions } from "./bench-args.ts";
 import { LogCounter, type BenchContext, type SendConfig } from "./bench-context.ts";
 import { capacityPhase } from "./capacity.ts";
@@ -64,7 +64,7 @@ async function run(o: BenchOptions, ffmpeg: { path: string; source: string }, ow
 
   const serverLog = new LogCounter();
   const problems: string[] = [];
-  const engine = new EmbeddedOcrEngine();
+  const engine = new WorkerOcrEngine();
   try {
     say("[setup] generating clips");
     await Promise.all([generateClip(ffmpeg.path, sendQ.input, scene.spec), generateClip(ffmpeg.path, sendCap.input, scene360.spec)]);

@@ -27,7 +27,7 @@ export function resultTable(q: QuestionPhaseResult, cpu: CpuPhaseResult, cap: Ca
     `CPU per call, ${cpu.calls} call(s) of ${sendQ}, ${cpu.window.wallSec.toFixed(1)} s without questions (percent of one core)`,
     `  server Node process  ${pc(cpu.window.nodePercent).padStart(7)}   (idle ${pc(cpu.idle.nodePercent)})`,
     `  decoder ffmpeg       ${pc(cpu.window.decoderPercent).padStart(7)}   (pids ${cpu.window.decoderPids.join(", ") || "-"})`,
-    `  per call             ${pc(cpu.perCallPercent).padStart(7)}   = (Node + decoders - idle) / ${cpu.calls}`,
+    `  per call             ${pc(cpu.perCallPercent).padStart(7)}   = (Node + decoders - Node idle) / ${cpu.calls}`,
     `  not counted: publisher worker + its ffmpeg ${pc(cpu.window.otherTreePercent)}, other programs ${pc(cpu.window.unaccountedPercent)}; machine busy ${pc(cpu.window.machineBusyPercent)} of all cores; server RSS ${cpu.rssMb} MB`,
     "",
     `capacity, ${sendCap} per call, senders on the same 2 cores (x264 ultrafast)`,

@@ -14,7 +14,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { resolveFfmpeg } from "../../encoder/ffmpeg/resolve.ts";
 import { generateClip } from "../../encoder/synth/clip.ts";
 import { CallServer } from "../../sfu/call/call-server.ts";
-import { EmbeddedOcrEngine } from "../../sfu/mllm/embedded/engine.ts";
+import { WorkerOcrEngine } from "../../sfu/mllm/embedded/worker-engine.ts";
 import { OpenAiCompatibleClient } from "../../sfu/mllm/openai/client.ts";
 import { createPublisherPeer, negotiate } from "../../sfu/publisher/peer.ts";
 import { HeadlessPublisher } from "../../sfu/publisher/publisher.ts";
@@ -26,7 +26,7 @@ const ffmpeg = resolveFfmpeg({ env: process.env }).path;
 const SECRET = "integration-test-secret-0123456789abcdef";
 let dir: string;
 let clip: string;
-let engine: EmbeddedOcrEngine;
+let engine: WorkerOcrEngine;
 
 beforeAll(async () => {
   dir = mkdtempSync(join(tmpdir(), "it-faults-"));
@@ -34,7 +34,7 @@ beforeAll(async () => {
     width: 640, height: 360, fps: 15, durationSec: 3, seed: 2,
     signs: [{ x: 360, y: 40, width: 200, height: 70, fontPx: 18, lines: ["GATE K42", "SEAT 18D"] }],
   })).path;
-  engine = new EmbeddedOcrEngine();
+  engine = new WorkerOcrEngine();
 });
 
 afterAll(async () => {

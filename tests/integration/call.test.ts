@@ -12,7 +12,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { resolveFfmpeg } from "../../encoder/ffmpeg/resolve.ts";
 import { generateClip, type ClipSpec } from "../../encoder/synth/clip.ts";
 import { CallServer } from "../../sfu/call/call-server.ts";
-import { EmbeddedOcrEngine } from "../../sfu/mllm/embedded/engine.ts";
+import { WorkerOcrEngine } from "../../sfu/mllm/embedded/worker-engine.ts";
 import { HeadlessPublisher } from "../../sfu/publisher/publisher.ts";
 import { fetchToken } from "../../sfu/publisher/signaling-client.ts";
 
@@ -22,7 +22,7 @@ const HIGH = { maxBitrateBps: 600_000, maxFramerate: 15 };
 const LOW = { maxBitrateBps: 240_000, maxFramerate: 15 };
 let dir: string;
 let clip: string;
-let engine: EmbeddedOcrEngine;
+let engine: WorkerOcrEngine;
 
 const spec: ClipSpec = {
   width: 1280, height: 720, fps: 30, durationSec: 8, seed: 5, shakePx: 6,
@@ -35,7 +35,7 @@ const spec: ClipSpec = {
 beforeAll(async () => {
   dir = mkdtempSync(join(tmpdir(), "it-call-"));
   clip = (await generateClip(ffmpeg, join(dir, "sign.mkv"), spec)).path;
-  engine = new EmbeddedOcrEngine();
+  engine = new WorkerOcrEngine();
   await engine.warmUp();
 });
 

@@ -1,0 +1,87 @@
+/**
+ * The embedded engine on a worker thread. OCR's pre- and post-processing is JavaScript that keeps
+ * the thread busy for tens to hundreds of milliseconds per frame; on the call server's main thread
+ * that starved the decoders' pipes (decoded video fell seconds behind while questions were being
+ * answered: bench:call measured a receive-latency p95 of 13 s). Here the main thread only posts
+ * frames (transferred, not copied) and awaits results.
+ */
+import { Worker } from "node:worker_threads";
+import type { AskRequest, AskResult, GroundRequest, MllmClient, NormalizedBox, VideoFrame } from "../types.ts";
+import { MllmError } from "../types.ts";
+import type { EmbeddedOcrOptions } from "./engine.ts";
+
+type Call =
+  | { op: "ask"; prompt: string; question?: string; frames: VideoFrame[] }
+  | { op: "regions"; question: string; frame: VideoFrame }
+  | { op: "warmUp" };
+
+interface Pending {
+  resolve(v: unknown): void;
+  reject(e: Error): void;
+}
+
+function copyFrame(f: VideoFrame): VideoFrame {
+  // A copy that the worker can own: the caller's frame stays usable.
+  return { width: f.width, height: f.height, timestampMs: f.timestampMs, rgb: new Uint8Array(f.rgb) };
+}
+
+export class WorkerOcrEngine implements MllmClient {
+  readonly name = "embedded-ocr";
+  private readonly worker: Worker;
+  private readonly pending = new Map<number, Pending>();
+  private next = 1;
+  private dead: Error | null = null;
+
+  constructor(options: EmbeddedOcrOptions = {}) {
+    this.worker = new Worker(new URL("./worker-main.mjs", import.meta.url), { workerData: { options } });
+    this.worker.unref();
+    this.worker.on("message", (m: { id: number; ok: boolean; value?: unknown; error?: { code: string; message: string } }) => {
+      const p = this.pending.get(m.id);
+      if (!p) return;
+      this.pending.delete(m.id);
+      if (m.ok) p.resolve(m.value);
+      else p.reject(new MllmError((m.error?.code ?? "MODEL_LOAD_FAILED") as MllmError["code"], m.error?.message ?? "worker error"));
+    });
+    this.worker.on("error", (err) => this.failAll(err));
+    this.worker.on("exit", (code) => this.failAll(new Error(`the OCR worker exited with code ${code}`)));
+  }
+
+  private failAll(err: Error): void {
+    this.dead ??= err;
+    for (const p of this.pending.values()) p.reject(new MllmError("MODEL_LOAD_FAILED", `embedded engine worker failed: ${err.message}`, { cause: err }));
+    this.pending.clear();
+  }
+
+  private call<T>(c: Call): Promise<T> {
+    if (this.dead) return Promise.reject(new MllmError("MODEL_LOAD_FAILED", `embedded engine worker is down: ${this.dead.message}`));
+    const id = this.next++;
+    const transfer = c.op === "ask" ? c.frames.map((f) => f.rgb.buffer as ArrayBuffer) : c.op === "regions" ? [c.frame.rgb.buffer as ArrayBuffer] : [];
+    return new Promise<T>((resolve, reject) => {
+      this.pending.set(id, { resolve: resolve as (v: unknown) => void, reject });
+      this.worker.ref();
+      this.worker.postMessage({ id, ...c }, transfer);
+    }).finally(() => {
+      if (this.pending.size === 0) this.worker.unref();
+    });
+  }
+
+  warmUp(): Promise<void> {
+    return this.call({ op: "warmUp" });
+  }
+
+  ask(req: AskRequest): Promise<AskResult> {
+    return this.call({ op: "ask", prompt: req.prompt, ...(req.question !== undefined ? { question: req.question } : {}), frames: req.frames.map(copyFrame) });
+  }
+
+  textRegionsForQuestion(question: string, frame: VideoFrame): Promise<{ boxes: NormalizedBox[]; matched: boolean }> {
+    return this.call({ op: "regions", question, frame: copyFrame(frame) });
+  }
+
+  async ground(req: GroundRequest): Promise<NormalizedBox[]> {
+    return (await this.textRegionsForQuestion(req.question, req.frame)).boxes;
+  }
+
+  async close(): Promise<void> {
+    await this.worker.terminate();
+  }
+}

@@ -1,0 +1,20 @@
+// Entry of the embedded engine's worker thread (see worker-engine.ts): loads the TypeScript
+// engine through tsx and answers the main thread's calls one at a time.
+import { parentPort, workerData } from "node:worker_threads";
+import { register } from "tsx/esm/api";
+
+register();
+const { EmbeddedOcrEngine } = await import("./engine.ts");
+const engine = new EmbeddedOcrEngine(workerData.options);
+
+parentPort.on("message", async (m) => {
+  try {
+    let value;
+    if (m.op === "ask") value = await engine.ask({ prompt: m.prompt, question: m.question, frames: m.frames });
+    else if (m.op === "regions") value = await engine.textRegionsForQuestion(m.question, m.frame);
+    else if (m.op === "warmUp") value = await engine.warmUp();
+    parentPort.postMessage({ id: m.id, ok: true, value });
+  } catch (err) {
+    parentPort.postMessage({ id: m.id, ok: false, error: { code: err?.code ?? "MODEL_LOAD_FAILED", message: err?.message ?? String(err) } });
+  }
+});
