@@ -22,7 +22,7 @@ targets. Type a question and press Enter: the answer streams to stdout. Stats go
   --fps N                 frame rate decoded from the file, default 30
   --size WxH              send size, default 640x360
   --loop                  start the file again at its end (default: stop at the end)
-  --route R               how region maps apply: encoder-roi (default), prefilter, both
+  --route R               how region maps apply: encoder-roi (default for h264), prefilter (default for vp8), both
   --ice-host ADDR         extra ICE host address (e.g. 127.0.0.1 for loopback), repeatable
   --questions-via V       datachannel (default) or signaling
   --stats-interval-ms N   one stats line every N ms on stderr, default 2000, 0 = none
@@ -111,7 +111,7 @@ export function parseCliArgs(argv: readonly string[]): CliParse {
       width,
       height,
       loop: values.loop === true,
-      route: oneOf("route", str("route"), ["encoder-roi", "prefilter", "both"] as const, "encoder-roi"),
+      route: oneOf("route", str("route"), ["encoder-roi", "prefilter", "both"] as const, str("codec") === "vp8" ? "prefilter" : "encoder-roi"),
       iceHosts: (values["ice-host"] as string[] | undefined) ?? [],
       questionsVia: oneOf("questions-via", str("questions-via"), ["datachannel", "signaling"] as const, "datachannel"),
       statsIntervalMs: num("stats-interval-ms", str("stats-interval-ms"), 2000, (n) => Number.isInteger(n) && n >= 0, "an integer >= 0"),

@@ -2,7 +2,7 @@
 import type { Codec } from "../../encoder/ffmpeg/filtergraph.ts";
 import type { ImportanceMap } from "../../encoder/importance/map.ts";
 import type { ContextRoute } from "../../encoder/ladder/ladder.ts";
-import type { I420Frame } from "../../encoder/prefilter/index.ts";
+import { RoiPrefilter, type I420Frame } from "../../encoder/prefilter/index.ts";
 import type { EncoderSettings, H264Framing } from "./encoder-args.ts";
 import { PublisherError } from "./errors.ts";
 
@@ -60,9 +60,12 @@ export function resolveLiveOptions(o: LiveEncoderOptions): ResolvedLiveOptions {
   if (!(keyframeIntervalSec > 0)) throw bad("keyframeIntervalSec", `must be > 0, got ${keyframeIntervalSec}`);
   const codec = o.codec ?? "h264";
   if (codec !== "h264" && codec !== "vp8") throw bad("codec", `must be "h264" or "vp8", got ${String(codec)}`);
-  const route = o.route ?? "encoder-roi";
+  // libvpx's VP8 rate control does not move bits between ROI segments: a finer region costs
+  // bits on top of the cap (a 240 kbps cap sent 750 kbps with a map). VP8 therefore applies maps
+  // with the pre-filter unless told otherwise (encoder/README.md, rate-control modes).
+  const route = o.route ?? (codec === "vp8" ? "prefilter" : "encoder-roi");
   if (!["encoder-roi", "prefilter", "both"].includes(route)) throw bad("route", `must be encoder-roi, prefilter or both, got ${String(route)}`);
-  if (route !== "encoder-roi" && !o.prefilter) throw bad("prefilter", `route "${route}" needs a pre-filter (RoiPrefilter)`);
+  if (route !== "encoder-roi" && !o.prefilter && o.route !== undefined) throw bad("prefilter", `route "${route}" needs a pre-filter (RoiPrefilter)`);
   const minRestartIntervalMs = o.minRestartIntervalMs ?? 500;
   if (!(minRestartIntervalMs >= 0)) throw bad("minRestartIntervalMs", `must be >= 0, got ${minRestartIntervalMs}`);
   if (o.input.length === 0) throw bad("input", "must name a video file");
@@ -77,7 +80,7 @@ export function resolveLiveOptions(o: LiveEncoderOptions): ResolvedLiveOptions {
     bitrateBps: o.bitrateBps,
     keyframeIntervalSec,
     route,
-    prefilter: o.prefilter,
+    prefilter: o.prefilter ?? (route !== "encoder-roi" ? new RoiPrefilter({ mode: "blur" }) : undefined),
     speed: o.speed,
     h264Framing: o.h264Framing ?? "flv",
     minRestartIntervalMs,
