@@ -32,7 +32,17 @@ const server = new CallServer({
   secret,
   ffmpeg,
   model,
-  regionFinder: { find: (q, f) => embedded.textRegionsForQuestion(q, f) },
+  regionFinder: {
+    // The model's own grounding where it has one (OpenAI-compatible models), else the embedded
+    // text detector matched against the question's words.
+    find: async (q, f) => {
+      if (model !== embedded && model.ground) {
+        const boxes = await model.ground({ question: q, frame: f }).catch(() => []);
+        if (boxes.length > 0) return { boxes, matched: true };
+      }
+      return embedded.textRegionsForQuestion(q, f);
+    },
+  },
   logger: { info: log("info"), warn: log("warn"), error: log("error") },
 });
 await embedded.warmUp();
