@@ -76,10 +76,10 @@ function childPids(): number[] {
   }).map(Number);
 }
 
-async function waitFor(cond: () => boolean, ms: number, what: string): Promise<void> {
+async function waitFor(cond: () => boolean, ms: number, what: string, detail?: () => string): Promise<void> {
   const end = Date.now() + ms;
   while (!cond()) {
-    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
+    if (Date.now() > end) throw new Error(`timed out waiting for ${what}${detail ? `: ${detail()}` : ""}`);
     await sleep(100);
   }
 }
@@ -190,11 +190,15 @@ describe("call server faults", () => {
       await waitFor(() => s.participantCount === 0, 10_000, "empty server");
       await sleep(500);
       gc();
+      // Children that were there before the cycles (other suites' processes in this worker) do not count.
+      const before = new Set(childPids());
+      const fresh = () => childPids().filter((pid) => !before.has(pid));
       const h0 = handles();
       const m0 = process.memoryUsage().heapUsed;
       for (let i = 5; i < 55; i++) await cycle(i);
       await waitFor(() => s.participantCount === 0, 10_000, "empty server");
-      await waitFor(() => childPids().length === 0, 10_000, "no ffmpeg left");
+      await waitFor(() => fresh().length === 0, 10_000, "no ffmpeg left", () =>
+        fresh().map((pid) => readFileSync(`/proc/${pid}/cmdline`, "utf8").replace(/\0/g, " ").slice(0, 160)).join(" | "));
       await sleep(1000);
       gc();
       const h1 = handles();
