@@ -14,6 +14,7 @@ import type { MllmClient } from "../mllm/types.ts";
 import type { FromPublisherMessage } from "../protocol/datachannel.ts";
 import { SignalingServer } from "../signaling/server.ts";
 import { silentLogger, type Logger, type PeerHandle } from "../signaling/types.ts";
+import { LinkRateController } from "./link-rate.ts";
 import { ParticipantMedia } from "./room-media.ts";
 
 export interface CallServerOptions {
@@ -48,6 +49,11 @@ interface Participant {
   rateSentMs: number | null;
   /** Whether anything has come from the publisher's control channel yet. */
   heard: boolean;
+  /** What the link carries, from the frames lost on it (GCC's loss controller). */
+  readonly link: LinkRateController;
+  /** The bitrate in the last rate target sent. */
+  sentBps: number | null;
+  readonly timer: NodeJS.Timeout;
 }
 
 /** Rate targets are re-sent this often while the control channel carries traffic. */
@@ -59,6 +65,9 @@ export interface CallMetrics {
   readonly peerId: string;
   readonly durationMs: number;
   readonly receivedBitrateBps: number | null;
+  /** The link's loss-based ceiling and the bitrate in the last rate target sent. */
+  readonly linkBitrateBps: number;
+  readonly targetBitrateBps: number | null;
   readonly frameRate: number | null;
   readonly packetsReceived: number;
   readonly packetsMalformed: number;
@@ -154,7 +163,11 @@ export class CallServer {
         sendToPublisher: (msg) => {
           if (msg.type === "rate-target") {
             const p = this.participants.get(peer.peerId);
-            if (p) p.rateSentMs = this.clock();
+            if (p) {
+              msg = { ...msg, maxBitrateBps: Math.round(Math.min(msg.maxBitrateBps, p.link.bitrateBps)) };
+              p.rateSentMs = this.clock();
+              p.sentBps = msg.maxBitrateBps;
+            }
             media.sendRemb(msg.maxBitrateBps);
           }
           return media.sendControl(msg);
@@ -171,18 +184,31 @@ export class CallServer {
       this.o.regionFinder ? new ContextEngine(this.o.regionFinder) : null,
       { normalRate, mappedRate, sendMaps: this.o.sendMaps ?? true },
     );
-    this.participants.set(peer.peerId, { peer, media, agent, joinedMs: this.clock(), rateSentMs: null, heard: false });
+    const link = new LinkRateController({ minBps: Math.min(100_000, mappedRate.maxBitrateBps), maxBps: normalRate.maxBitrateBps });
+    // Once a second: fold the link's frame loss into the rate target; tell the publisher when it moves by 10%.
+    const timer = setInterval(() => {
+      const p = this.participants.get(peer.peerId);
+      const st = media.stats();
+      if (!p || !st) return;
+      link.update(st.framesLost, st.framesDecoded, this.clock());
+      const want = Math.min(agent!.currentRate(this.clock()).maxBitrateBps, link.bitrateBps);
+      if (p.heard && p.sentBps !== null && Math.abs(want - p.sentBps) > 0.1 * p.sentBps) this.sendRate(peer.peerId);
+    }, 1000);
+    timer.unref();
+    this.participants.set(peer.peerId, { peer, media, agent, joinedMs: this.clock(), rateSentMs: null, heard: false, link, sentBps: null, timer });
     this.log.info("call.joined", logCtx);
   }
 
   private sendRate(peerId: string): void {
     const p = this.participants.get(peerId);
     if (!p) return;
-    const r = p.agent.currentRate(this.clock());
+    const target = p.agent.currentRate(this.clock());
+    const r = { maxBitrateBps: Math.round(Math.min(target.maxBitrateBps, p.link.bitrateBps)), maxFramerate: target.maxFramerate };
     const sent = p.media.sendControl({ type: "rate-target", maxBitrateBps: r.maxBitrateBps, maxFramerate: r.maxFramerate });
     this.log.info("call.rate-target", { room: p.peer.room, peer: peerId, sent, ...r });
     if (sent) {
       p.rateSentMs = this.clock();
+      p.sentBps = r.maxBitrateBps;
       p.media.sendRemb(r.maxBitrateBps);
     }
   }
@@ -205,6 +231,7 @@ export class CallServer {
     const p = this.participants.get(peer.peerId);
     if (!p) return;
     this.participants.delete(peer.peerId);
+    clearInterval(p.timer);
     this.log.info("call.left", { reason, ...this.metricsOf(p) });
     await p.media.close();
   }
@@ -217,6 +244,8 @@ export class CallServer {
       peerId: p.peer.peerId,
       durationMs: Math.round(this.clock() - p.joinedMs),
       receivedBitrateBps: s ? Math.round(s.bitrateBps) : null,
+      linkBitrateBps: Math.round(p.link.bitrateBps),
+      targetBitrateBps: p.sentBps,
       frameRate: s ? s.frameRate : null,
       packetsReceived: s?.packetsReceived ?? 0,
       packetsMalformed: s?.packetsMalformed ?? 0,
@@ -250,6 +279,7 @@ export class CallServer {
 
   async close(): Promise<void> {
     await this.signaling.close();
+    for (const p of this.participants.values()) clearInterval(p.timer);
     await Promise.all([...this.participants.values()].map((p) => p.media.close()));
     this.participants.clear();
     await new Promise<void>((r) => {

@@ -1,0 +1,47 @@
+/**
+ * What the server observes on the link, turned into a bitrate ceiling: loss-based control after
+ * Google Congestion Control's loss controller (draft-ietf-rmcat-gcc-02 §6): with more than 10%
+ * loss the rate drops by half the loss fraction, below 2% it grows by 5%, between it holds.
+ * Here loss is measured on frames (lost / (decoded + lost)) over each interval. Pure: the caller
+ * passes the counters and the clock.
+ */
+export interface LinkRateOptions {
+  readonly minBps: number;
+  readonly maxBps: number;
+  /** At most one step per interval. Default 1000 ms. */
+  readonly intervalMs?: number;
+}
+
+export class LinkRateController {
+  private estimateBps: number;
+  private lastMs: number | null = null;
+  private lastLost = 0;
+  private lastGood = 0;
+
+  constructor(private readonly o: LinkRateOptions) {
+    if (!(o.minBps > 0 && o.maxBps >= o.minBps)) throw new RangeError(`need 0 < minBps <= maxBps, got ${o.minBps}, ${o.maxBps}`);
+    this.estimateBps = o.maxBps;
+  }
+
+  get bitrateBps(): number {
+    return this.estimateBps;
+  }
+
+  /** Feeds cumulative frame counters; returns the (possibly new) ceiling. */
+  update(framesLost: number, framesGood: number, nowMs: number): number {
+    if (this.lastMs === null) {
+      [this.lastMs, this.lastLost, this.lastGood] = [nowMs, framesLost, framesGood];
+      return this.estimateBps;
+    }
+    if (nowMs - this.lastMs < (this.o.intervalMs ?? 1000)) return this.estimateBps;
+    const lost = Math.max(0, framesLost - this.lastLost);
+    const good = Math.max(0, framesGood - this.lastGood);
+    [this.lastMs, this.lastLost, this.lastGood] = [nowMs, framesLost, framesGood];
+    if (lost + good === 0) return this.estimateBps;
+    const loss = lost / (lost + good);
+    if (loss > 0.1) this.estimateBps *= 1 - 0.5 * loss;
+    else if (loss < 0.02) this.estimateBps *= 1.05;
+    this.estimateBps = Math.min(this.o.maxBps, Math.max(this.o.minBps, this.estimateBps));
+    return this.estimateBps;
+  }
+}
