@@ -267,7 +267,8 @@ function explain(a: QuestionAnalysis, f: FrameAnswer): string {
     case "no-text":
       return "I cannot answer that: I could not read any text in the video.";
     case "unclear":
-      return `I cannot answer that: the text ("${f.detail}") is too unclear to read reliably.`;
+      // The unsure reading is not repeated: quoting it would hand over the very guess declined.
+      return "I cannot answer that: the text is too unclear to read reliably.";
     case "ambiguous":
       return "I cannot answer that: I can read several texts and cannot tell which one the question means.";
     case "no-value":
