@@ -19,7 +19,7 @@ import { fetchToken } from "../../sfu/publisher/signaling-client.ts";
 const ffmpeg = resolveFfmpeg({ env: process.env }).path;
 const SECRET = "integration-test-secret-0123456789abcdef";
 const HIGH = { maxBitrateBps: 600_000, maxFramerate: 15 };
-const LOW = { maxBitrateBps: 240_000, maxFramerate: 15 };
+const LOW = { maxBitrateBps: 160_000, maxFramerate: 15 };
 let dir: string;
 let clip: string;
 let engine: WorkerOcrEngine;
@@ -27,7 +27,7 @@ let engine: WorkerOcrEngine;
 const spec: ClipSpec = {
   width: 1280, height: 720, fps: 30, durationSec: 8, seed: 5, shakePx: 6,
   signs: [
-    { x: 760, y: 120, width: 300, height: 92, fontPx: 20, font: "sans", lines: ["GATE K42", "OPENS 7:58 PM", "SEAT 18D"] },
+    { x: 760, y: 120, width: 280, height: 86, fontPx: 18, font: "sans", lines: ["GATE K42", "OPENS 7:58 PM", "SEAT 18D"] },
     { x: 80, y: 160, width: 240, height: 70, fontPx: 22, font: "sans", lines: ["WELCOME", "OPEN DAILY"], backgroundColor: "0xe8e0d0" },
   ],
 };
