@@ -18,6 +18,7 @@ import { WorkerOcrEngine } from "../../sfu/mllm/embedded/worker-engine.ts";
 import { OpenAiCompatibleClient } from "../../sfu/mllm/openai/client.ts";
 import { createPublisherPeer, negotiate } from "../../sfu/publisher/peer.ts";
 import { HeadlessPublisher } from "../../sfu/publisher/publisher.ts";
+import { answer, sleep, waitFor } from "../support/call-helpers.ts";
 import { fetchToken, SignalingClient } from "../../sfu/publisher/signaling-client.ts";
 import { serializeRtp } from "../../encoder/rtp/index.ts";
 import { mulberry32 } from "../../encoder/synth/prng.ts";
@@ -42,8 +43,6 @@ afterAll(async () => {
   rmSync(dir, { recursive: true, force: true });
 });
 
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
-
 function server(model = engine as ConstructorParameters<typeof CallServer>[0]["model"]) {
   return new CallServer({
     secret: SECRET, ffmpeg, model, regionFinder: { find: (q, f) => engine.textRegionsForQuestion(q, f) },
@@ -58,12 +57,6 @@ function publisher(url: string, token: string) {
   });
 }
 
-async function answer(p: HeadlessPublisher, q: string): Promise<string> {
-  let t = "";
-  for await (const c of p.ask(q)) t += c;
-  return t;
-}
-
 /** Child processes of this process (ffmpeg decoders and encoders), from /proc. */
 function childPids(): number[] {
   const me = String(process.pid);
@@ -74,14 +67,6 @@ function childPids(): number[] {
       return false;
     }
   }).map(Number);
-}
-
-async function waitFor(cond: () => boolean, ms: number, what: string, detail?: () => string): Promise<void> {
-  const end = Date.now() + ms;
-  while (!cond()) {
-    if (Date.now() > end) throw new Error(`timed out waiting for ${what}${detail ? `: ${detail()}` : ""}`);
-    await sleep(100);
-  }
 }
 
 describe("call server faults", () => {

@@ -14,6 +14,7 @@ import { generateClip, type ClipSpec } from "../../encoder/synth/clip.ts";
 import { CallServer } from "../../sfu/call/call-server.ts";
 import { WorkerOcrEngine } from "../../sfu/mllm/embedded/worker-engine.ts";
 import { HeadlessPublisher } from "../../sfu/publisher/publisher.ts";
+import { answer, sleep, waitFor } from "../support/call-helpers.ts";
 import { fetchToken } from "../../sfu/publisher/signaling-client.ts";
 
 const ffmpeg = resolveFfmpeg({ env: process.env }).path;
@@ -61,8 +62,6 @@ async function startCall(opts: { sendMaps: boolean; normal: typeof HIGH; codec?:
   return { server, publisher };
 }
 
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
-
 /** Mean of the publisher's 1-second bitrate over a window, sampled every 250 ms. */
 async function meanBitrate(p: HeadlessPublisher, ms: number): Promise<number> {
   const xs: number[] = [];
@@ -71,20 +70,6 @@ async function meanBitrate(p: HeadlessPublisher, ms: number): Promise<number> {
     xs.push(p.stats().bitrateBps);
   }
   return xs.reduce((a, b) => a + b, 0) / xs.length;
-}
-
-async function answer(p: HeadlessPublisher, q: string): Promise<string> {
-  let text = "";
-  for await (const chunk of p.ask(q)) text += chunk;
-  return text;
-}
-
-async function waitFor(cond: () => boolean, ms: number, what: string): Promise<void> {
-  const end = Date.now() + ms;
-  while (!cond()) {
-    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
-    await sleep(100);
-  }
 }
 
 describe("call server with a headless publisher and the embedded engine", () => {
