@@ -8,6 +8,7 @@
  */
 import { randomBytes } from "node:crypto";
 import { resolveFfmpeg } from "../encoder/ffmpeg/resolve.ts";
+import { clientRoutes } from "../client/serve.ts";
 import { CallServer } from "./call/call-server.ts";
 import { WorkerOcrEngine } from "./mllm/embedded/worker-engine.ts";
 import { OpenAiCompatibleClient } from "./mllm/openai/client.ts";
@@ -44,10 +45,11 @@ const server = new CallServer({
     },
   },
   logger: { info: log("info"), warn: log("warn"), error: log("error") },
+  httpRoutes: clientRoutes(),
 });
 await embedded.warmUp();
 const addr = await server.listen(port, host);
-console.log(`call server on http://${addr.address}:${addr.port} (signalling ws://${addr.address}:${addr.port}/ws, metrics /api/metrics), model ${model.name}`);
+console.log(`call server on http://${addr.address}:${addr.port}: open it in a browser to join (signalling ws://${addr.address}:${addr.port}/ws, metrics /api/metrics), model ${model.name}`);
 
 const stop = async () => {
   await server.close();

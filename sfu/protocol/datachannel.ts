@@ -6,7 +6,7 @@
  *
  * Pure: no Node imports (the browser client imports it).
  */
-import { z } from "zod";
+import * as z from "zod";
 import { parseTyped, type ParseResult } from "./parse.ts";
 import { MAX_CHAT_CHARS } from "./messages.ts";
 

@@ -9,7 +9,7 @@
  * `id` (the last has `final: true`); `leave` -> `left`. `ping`/`pong` is an application-level RTT
  * probe; liveness is the WebSocket's own ping/pong control frames (RFC 6455 §5.5.2-5.5.3).
  */
-import { z } from "zod";
+import * as z from "zod";
 import { parseTyped, type ParseResult } from "./parse.ts";
 
 export type { ParseError, ParseErrorCode, ParseResult } from "./parse.ts";

@@ -1,0 +1,206 @@
+/**
+ * The page: join form -> camera -> call; chat, live stats, region-map overlay, leave. Every
+ * control is a native form element or button, so it works by keyboard (Tab, Enter, Space) and
+ * screen readers get the labels; status and answers are live regions.
+ *
+ * `window.aiCall` exposes the call's figures and a few actions for automation (the end-to-end
+ * test reads the same `getStats` figures the stats panel shows).
+ */
+import { Call, type CallSnapshot } from "./call.ts";
+import { drawOverlay } from "./overlay.ts";
+import { cameraErrorMessage } from "./errors.ts";
+import { formatBitrate, median } from "./stats.ts";
+
+const $ = <T extends HTMLElement>(id: string): T => {
+  const el = document.getElementById(id);
+  if (!el) throw new Error(`page is missing #${id}`);
+  return el as T;
+};
+
+const ui = {
+  status: $("status"),
+  problem: $("problem"),
+  joinPanel: $("join-panel"),
+  joinForm: $<HTMLFormElement>("join-form"),
+  room: $<HTMLInputElement>("room"),
+  name: $<HTMLInputElement>("name"),
+  join: $<HTMLButtonElement>("join"),
+  callPanel: $("call-panel"),
+  preview: $<HTMLVideoElement>("preview"),
+  overlay: $<HTMLCanvasElement>("overlay"),
+  mapLabel: $("map-label"),
+  messages: $("messages"),
+  askForm: $<HTMLFormElement>("ask-form"),
+  question: $<HTMLInputElement>("question"),
+  ask: $<HTMLButtonElement>("ask"),
+  leave: $<HTMLButtonElement>("leave"),
+  stat: {
+    bitrate: $("stat-bitrate"), target: $("stat-target"), fps: $("stat-fps"), size: $("stat-size"),
+    loss: $("stat-loss"), rtt: $("stat-rtt"), answer: $("stat-answer"),
+  },
+};
+
+let call: Call | null = null;
+let camera: MediaStream | null = null;
+let statsTimer: ReturnType<typeof setInterval> | null = null;
+const answerItems = new Map<string, HTMLElement>();
+
+if (!ui.name.value) ui.name.value = `guest-${Math.floor(Math.random() * 9000 + 1000)}`;
+const params = new URLSearchParams(location.search);
+if (params.get("room")) ui.room.value = params.get("room")!;
+if (params.get("name")) ui.name.value = params.get("name")!;
+
+function setStatus(text: string): void {
+  ui.status.textContent = text;
+}
+
+function showProblem(text: string | null): void {
+  ui.problem.hidden = text === null;
+  ui.problem.textContent = text ?? "";
+}
+
+function addMessage(who: "me" | "ai", text: string): HTMLElement {
+  const li = document.createElement("li");
+  li.className = who;
+  const label = document.createElement("span");
+  label.className = "who";
+  label.textContent = who === "me" ? "You:" : "AI:";
+  const body = document.createElement("span");
+  body.className = "text";
+  body.textContent = text;
+  li.append(label, body);
+  ui.messages.append(li);
+  li.scrollIntoView({ block: "nearest" });
+  return li;
+}
+
+async function startCamera(): Promise<MediaStream> {
+  if (!navigator.mediaDevices?.getUserMedia) {
+    throw Object.assign(new Error("no getUserMedia"), { name: "TypeError" });
+  }
+  return navigator.mediaDevices.getUserMedia({ video: { width: { ideal: 1280 }, height: { ideal: 720 }, frameRate: { ideal: 30 } }, audio: false });
+}
+
+async function onJoin(ev: SubmitEvent): Promise<void> {
+  ev.preventDefault();
+  if (!ui.joinForm.reportValidity()) return;
+  showProblem(null);
+  ui.join.disabled = true;
+  try {
+    setStatus("Starting the camera…");
+    try {
+      camera = await startCamera();
+    } catch (err) {
+      throw new Error(cameraErrorMessage(err));
+    }
+    ui.preview.srcObject = camera;
+    await new Promise<void>((resolve) => {
+      if (ui.preview.readyState >= 1 && ui.preview.videoWidth > 0) return resolve();
+      ui.preview.addEventListener("loadedmetadata", () => resolve(), { once: true });
+    });
+    await ui.preview.play().catch(() => {});
+    setStatus("Getting a join token…");
+    call = await Call.join({
+      origin: location.origin,
+      room: ui.room.value,
+      name: ui.name.value,
+      video: ui.preview,
+      events: {
+        status: setStatus,
+        problem: (text, fatal) => {
+          showProblem(text);
+          if (fatal) endCall(false);
+        },
+        answer: ({ id, text, final }) => {
+          let li = answerItems.get(id);
+          if (!li) {
+            li = addMessage("ai", "");
+            li.setAttribute("aria-busy", "true");
+            answerItems.set(id, li);
+          }
+          li.querySelector(".text")!.textContent += text;
+          if (final) {
+            li.removeAttribute("aria-busy");
+            renderStats();
+          }
+        },
+        regionMap: (map, version) => {
+          drawOverlay(ui.overlay, map);
+          ui.mapLabel.textContent = map
+            ? `Region map ${version}: the shaded parts are blurred before encoding, the outlined part keeps its detail.`
+            : "No region map: the whole picture gets the same quality.";
+        },
+        rateTarget: () => renderStats(),
+      },
+    });
+    ui.joinPanel.hidden = true;
+    ui.callPanel.hidden = false;
+    ui.question.focus();
+    statsTimer = setInterval(renderStats, 1000);
+  } catch (err) {
+    showProblem(err instanceof Error ? err.message : String(err));
+    setStatus("Not in a call.");
+    stopCamera();
+  } finally {
+    ui.join.disabled = false;
+  }
+}
+
+function renderStats(): void {
+  if (!call) return;
+  const s: CallSnapshot = call.snapshot();
+  ui.stat.bitrate.textContent = formatBitrate(s.uplink?.bitrateBps ?? null);
+  ui.stat.target.textContent = s.target ? `${formatBitrate(s.target.maxBitrateBps)}, ${s.target.maxFramerate} fps` : "—";
+  ui.stat.fps.textContent = s.uplink ? `${s.uplink.framerate.toFixed(1)} fps` : "—";
+  ui.stat.size.textContent = s.frameWidth && s.frameHeight ? `${s.frameWidth}×${s.frameHeight}${s.qualityLimitation && s.qualityLimitation !== "none" ? ` (limited by ${s.qualityLimitation})` : ""}` : "—";
+  ui.stat.loss.textContent = s.uplink?.lossRatio != null ? `${(s.uplink.lossRatio * 100).toFixed(1)}%` : "—";
+  ui.stat.rtt.textContent = s.rttMs !== null ? `${Math.round(s.rttMs)} ms` : "—";
+  const m = median(s.answerLatenciesMs);
+  ui.stat.answer.textContent = m === null ? "—" : `${Math.round(m)} ms median (${s.answerLatenciesMs.length} answers)`;
+}
+
+function onAsk(ev: SubmitEvent): void {
+  ev.preventDefault();
+  const text = ui.question.value.trim();
+  if (!call || !text) return;
+  addMessage("me", text);
+  call.ask(text);
+  ui.question.value = "";
+}
+
+function stopCamera(): void {
+  camera?.getTracks().forEach((t) => t.stop());
+  camera = null;
+  ui.preview.srcObject = null;
+}
+
+function endCall(polite: boolean): void {
+  if (statsTimer !== null) clearInterval(statsTimer);
+  statsTimer = null;
+  if (call && polite) call.leave();
+  call = null;
+  stopCamera();
+  drawOverlay(ui.overlay, null);
+  answerItems.clear();
+  ui.callPanel.hidden = true;
+  ui.joinPanel.hidden = false;
+  ui.join.focus();
+  if (polite) setStatus("You left the call.");
+  else setStatus("Not in a call.");
+}
+
+ui.joinForm.addEventListener("submit", (ev) => void onJoin(ev));
+ui.askForm.addEventListener("submit", onAsk);
+ui.leave.addEventListener("click", () => endCall(true));
+window.addEventListener("pagehide", () => call?.leave());
+
+declare global {
+  interface Window {
+    aiCall: { snapshot(): CallSnapshot | null; ask(text: string): string | null; inCall(): boolean };
+  }
+}
+window.aiCall = {
+  snapshot: () => call?.snapshot() ?? null,
+  ask: (text) => call?.ask(text) ?? null,
+  inCall: () => call !== null && !call.isEnded,
+};

@@ -1,0 +1,185 @@
+/**
+ * The browser client end to end: Debian's Chromium opens the page the call server serves, with a
+ * fake camera playing a synthetic clip of a sign with small text. Driven by keyboard, it joins,
+ * asks what the sign says, and the embedded engine's answer appears on the page. After the region
+ * map arrives, the uplink bitrate Chromium's own getStats reports falls by at least 40% and the
+ * text is still read; a control call at that lower bitrate with no map does not read it.
+ */
+import { mkdirSync, mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import type { Browser, Page } from "playwright-core";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { buildClient } from "../../client/build.ts";
+import { clientRoutes } from "../../client/serve.ts";
+import type { CallSnapshot } from "../../client/src/call.ts";
+import { resolveFfmpeg } from "../../encoder/ffmpeg/resolve.ts";
+import { generateClip, type ClipSpec } from "../../encoder/synth/clip.ts";
+import { CallServer } from "../../sfu/call/call-server.ts";
+import { WorkerOcrEngine } from "../../sfu/mllm/embedded/worker-engine.ts";
+import { launchChromium, toY4m } from "../support/browser.ts";
+import { sleep } from "../support/call-helpers.ts";
+
+const ffmpeg = resolveFfmpeg({ env: process.env }).path;
+const SECRET = "e2e-test-secret-0123456789abcdef-0123";
+const HIGH = { maxBitrateBps: 600_000, maxFramerate: 15 };
+const LOW = { maxBitrateBps: 160_000, maxFramerate: 15 };
+const ARTIFACTS = join(process.cwd(), "test-artifacts");
+
+const spec: ClipSpec = {
+  width: 1280, height: 720, fps: 15, durationSec: 6, seed: 5, shakePx: 6,
+  signs: [
+    { x: 760, y: 120, width: 280, height: 86, fontPx: 18, font: "sans", lines: ["GATE K42", "OPENS 7:58 PM", "SEAT 18D"] },
+    { x: 80, y: 160, width: 240, height: 70, fontPx: 22, font: "sans", lines: ["WELCOME", "OPEN DAILY"], backgroundColor: "0xe8e0d0" },
+  ],
+};
+
+let dir: string;
+let dist: string;
+let y4m: string;
+let engine: WorkerOcrEngine;
+let browser: Browser;
+
+beforeAll(async () => {
+  dir = mkdtempSync(join(tmpdir(), "e2e-call-"));
+  dist = (await buildClient(join(dir, "dist"), { minify: false })).dir;
+  const clip = await generateClip(ffmpeg, join(dir, "sign.mkv"), spec);
+  y4m = await toY4m(ffmpeg, clip.path, join(dir, "sign.y4m"));
+  engine = new WorkerOcrEngine();
+  await engine.warmUp();
+  browser = await launchChromium({ y4m, allowCamera: true });
+  mkdirSync(ARTIFACTS, { recursive: true });
+});
+
+afterAll(async () => {
+  await browser?.close();
+  await engine?.close();
+  rmSync(dir, { recursive: true, force: true });
+});
+
+async function startServer(opts: { sendMaps: boolean; normal: typeof HIGH }) {
+  const server = new CallServer({
+    secret: SECRET, ffmpeg, model: engine,
+    regionFinder: { find: (q, f) => engine.textRegionsForQuestion(q, f) },
+    normalRate: opts.normal, mappedRate: LOW, sendMaps: opts.sendMaps,
+    httpRoutes: clientRoutes(dist),
+  });
+  const addr = await server.listen(0, "127.0.0.1");
+  return { server, origin: `http://127.0.0.1:${addr.port}` };
+}
+
+/** Joins through the form with the keyboard only: Tab between fields, Enter to submit. */
+async function joinByKeyboard(page: Page, origin: string, room: string, name: string): Promise<void> {
+  await page.goto(origin);
+  await page.locator("#room").focus();
+  await page.keyboard.press("ControlOrMeta+A");
+  await page.keyboard.type(room);
+  await page.keyboard.press("Tab");
+  await page.keyboard.press("ControlOrMeta+A");
+  await page.keyboard.type(name);
+  await page.keyboard.press("Enter");
+  await page.locator("#call-panel").waitFor({ state: "visible", timeout: 20_000 });
+}
+
+const snapshot = (page: Page) => page.evaluate(() => window.aiCall.snapshot()) as Promise<CallSnapshot | null>;
+
+/** Mean of the page's 1-second uplink bitrate (from getStats) over `ms`. */
+async function meanUplink(page: Page, ms: number): Promise<number> {
+  const xs: number[] = [];
+  for (let t = 0; t < ms; t += 1000) {
+    await sleep(1000);
+    const s = await snapshot(page);
+    if (s?.uplink) xs.push(s.uplink.bitrateBps);
+  }
+  if (xs.length === 0) throw new Error("the page reported no uplink figures");
+  return xs.reduce((a, b) => a + b, 0) / xs.length;
+}
+
+async function waitForPage(page: Page, cond: (s: CallSnapshot) => boolean, ms: number, what: string): Promise<CallSnapshot> {
+  const end = Date.now() + ms;
+  for (;;) {
+    const s = await snapshot(page);
+    if (s && cond(s)) return s;
+    if (Date.now() > end) throw new Error(`timed out waiting for ${what}; last figures ${JSON.stringify(s)}`);
+    await sleep(250);
+  }
+}
+
+/** Types the question, presses Enter, and returns the AI's finished answer text as the page shows it. */
+async function askOnPage(page: Page, question: string): Promise<string> {
+  const before = await page.locator("#messages li.ai").count();
+  await page.locator("#question").focus();
+  await page.keyboard.type(question);
+  await page.keyboard.press("Enter");
+  const item = page.locator("#messages li.ai").nth(before);
+  await item.waitFor({ timeout: 60_000 });
+  await page.waitForFunction((i) => {
+    const li = document.querySelectorAll("#messages li.ai")[i];
+    return li !== undefined && !li.hasAttribute("aria-busy");
+  }, before, { timeout: 60_000 });
+  return (await item.locator(".text").textContent()) ?? "";
+}
+
+describe("browser client (Chromium) with the embedded engine", () => {
+  it("answers the sign's text on the page, then the map cuts getStats' uplink bitrate by at least 40% and the text is still read", async () => {
+    const { server, origin } = await startServer({ sendMaps: true, normal: HIGH });
+    const page = await browser.newPage();
+    const logs: string[] = [];
+    page.on("console", (m) => logs.push(`${m.type()}: ${m.text()}`));
+    try {
+      await joinByKeyboard(page, origin, "e2e", "alice");
+      await waitForPage(page, (s) => s.connectionState === "connected" && (s.uplink?.bitrateBps ?? 0) > 0, 30_000, "media flowing");
+      // Let the sender's bandwidth estimate climb to the 600 kbps target before measuring.
+      await waitForPage(page, (s) => (s.uplink?.bitrateBps ?? 0) > 0.6 * HIGH.maxBitrateBps, 40_000, "the uplink near the 600 kbps target");
+      const before = await meanUplink(page, 5000);
+      const first = await askOnPage(page, "What gate number is shown on the sign?");
+      await page.screenshot({ path: join(ARTIFACTS, "browser-call-answer.png"), fullPage: true });
+      expect(first, `answer: ${first}`).toContain("K42");
+
+      const mapped = await waitForPage(page, (s) => s.mapVersion !== null, 15_000, "the region map at the page");
+      expect(mapped.mapsApplied).toBeGreaterThanOrEqual(1);
+      expect(await page.locator("#map-label").textContent()).toContain(`Region map ${mapped.mapVersion}`);
+      await waitForPage(page, (s) => s.target?.maxBitrateBps === LOW.maxBitrateBps, 10_000, "the lower rate target applied");
+      await sleep(3000); // the encoder settles at the new cap
+      const after = await meanUplink(page, 5000);
+      console.log(`browser uplink: before the map ${(before / 1000).toFixed(0)} kbps, after ${(after / 1000).toFixed(0)} kbps (${((1 - after / before) * 100).toFixed(0)}% lower)`);
+      expect(after / before, `getStats uplink before ${before.toFixed(0)} bps, after ${after.toFixed(0)} bps`).toBeLessThanOrEqual(0.6);
+
+      const second = await askOnPage(page, "Which seat is written on the sign?");
+      await page.screenshot({ path: join(ARTIFACTS, "browser-call-mapped.png"), fullPage: true });
+      expect(second, `answer at ${after.toFixed(0)} bps with the map: ${second}`).toContain("18D");
+      // The stats panel shows figures, not placeholders.
+      expect(await page.locator("#stat-bitrate").textContent()).toMatch(/kbps|Mbps/);
+      expect(await page.locator("#stat-answer").textContent()).toMatch(/ms median \(2 answers\)/);
+      const m = server.metrics()[0]!;
+      expect(m.questions.length).toBe(2);
+    } catch (err) {
+      await page.screenshot({ path: join(ARTIFACTS, "browser-call-failure.png"), fullPage: true }).catch(() => {});
+      throw new Error(`${(err as Error).message}\npage console:\n${logs.slice(-20).join("\n")}`, { cause: err });
+    } finally {
+      await page.close();
+      await server.close();
+    }
+  });
+
+  it("control: at the same lower bitrate with no map, the sign is not read", async () => {
+    const { server, origin } = await startServer({ sendMaps: false, normal: LOW });
+    const page = await browser.newPage();
+    try {
+      await joinByKeyboard(page, origin, "e2e", "bob");
+      await waitForPage(page, (s) => s.target?.maxBitrateBps === LOW.maxBitrateBps && (s.uplink?.bitrateBps ?? 0) > 0, 30_000, "media at the lower target")
+        .catch((err: Error) => { throw new Error(`${err.message}; server ${JSON.stringify(server.metrics())}`); });
+      await sleep(4000);
+      const rate = await meanUplink(page, 4000);
+      const text = await askOnPage(page, "Which seat is written on the sign?");
+      const s = await snapshot(page);
+      console.log(`control: ${(rate / 1000).toFixed(0)} kbps without the map, answer: ${text}; server ${JSON.stringify(server.metrics())}; page ${JSON.stringify(s)}`);
+      expect(s?.mapVersion).toBeNull();
+      expect(rate).toBeLessThanOrEqual(LOW.maxBitrateBps * 1.2);
+      expect(text, `answer at ${rate.toFixed(0)} bps without the map: ${text}`).not.toContain("18D");
+    } finally {
+      await page.close();
+      await server.close();
+    }
+  });
+});

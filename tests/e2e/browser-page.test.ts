@@ -1,0 +1,166 @@
+/**
+ * The page as a new user meets it, in Chromium: every control reachable and usable by keyboard,
+ * a refused camera, a server that is gone before joining, and a server that stops mid-call, each
+ * giving a clear message on the page (and the page staying usable).
+ */
+import { mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import type { Browser, Page } from "playwright-core";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { buildClient } from "../../client/build.ts";
+import { clientRoutes } from "../../client/serve.ts";
+import { resolveFfmpeg } from "../../encoder/ffmpeg/resolve.ts";
+import { CallServer } from "../../sfu/call/call-server.ts";
+import { WorkerOcrEngine } from "../../sfu/mllm/embedded/worker-engine.ts";
+import { launchChromium } from "../support/browser.ts";
+import { waitFor } from "../support/call-helpers.ts";
+
+const ffmpeg = resolveFfmpeg({ env: process.env }).path;
+const SECRET = "e2e-test-secret-0123456789abcdef-0123";
+let dir: string;
+let dist: string;
+let engine: WorkerOcrEngine;
+let allowing: Browser;
+let refusing: Browser;
+
+beforeAll(async () => {
+  dir = mkdtempSync(join(tmpdir(), "e2e-page-"));
+  dist = (await buildClient(join(dir, "dist"), { minify: false })).dir;
+  engine = new WorkerOcrEngine();
+  await engine.warmUp();
+  // Chromium's own fake camera pattern: these tests are about the page, not about reading text.
+  allowing = await launchChromium({ allowCamera: true });
+  refusing = await launchChromium({ allowCamera: false });
+});
+
+afterAll(async () => {
+  await allowing?.close();
+  await refusing?.close();
+  await engine?.close();
+  rmSync(dir, { recursive: true, force: true });
+});
+
+async function startServer() {
+  const server = new CallServer({
+    secret: SECRET, ffmpeg, model: engine, regionFinder: { find: (q, f) => engine.textRegionsForQuestion(q, f) },
+    httpRoutes: clientRoutes(dist),
+  });
+  const addr = await server.listen(0, "127.0.0.1");
+  return { server, origin: `http://127.0.0.1:${addr.port}` };
+}
+
+const focusedId = (page: Page) => page.evaluate(() => document.activeElement?.id ?? "");
+
+async function problemText(page: Page): Promise<string> {
+  const problem = page.locator("#problem");
+  await problem.waitFor({ state: "visible", timeout: 20_000 });
+  return (await problem.textContent()) ?? "";
+}
+
+describe("the page by keyboard", () => {
+  it("Tab reaches room, name and Join in order; Enter joins; Enter asks; Space on Leave leaves", async () => {
+    const { server, origin } = await startServer();
+    const page = await allowing.newPage();
+    try {
+      await page.goto(`${origin}/?name=kbd-user`);
+      // Every control has a label a screen reader reads out.
+      for (const id of ["room", "name", "question"]) {
+        expect(await page.locator(`label[for="${id}"]`).count(), `label for #${id}`).toBe(1);
+      }
+      await page.keyboard.press("Tab");
+      expect(await focusedId(page)).toBe("room");
+      await page.keyboard.press("Tab");
+      expect(await focusedId(page)).toBe("name");
+      await page.keyboard.press("Tab");
+      expect(await focusedId(page)).toBe("join");
+      await page.keyboard.press("Enter");
+      await page.locator("#call-panel").waitFor({ state: "visible", timeout: 20_000 });
+      await waitFor(() => server.participantCount === 1, 10_000, "the participant at the server");
+      // Joining puts the focus in the question box; Enter sends.
+      expect(await focusedId(page)).toBe("question");
+      await page.keyboard.type("What does the sign say?");
+      await page.keyboard.press("Enter");
+      await page.locator("#messages li.me").filter({ hasText: "What does the sign say?" }).waitFor({ timeout: 5000 });
+      await page.locator("#messages li.ai").first().waitFor({ timeout: 60_000 });
+      expect(await page.locator("#question").inputValue()).toBe("");
+      // Tab from the question reaches Ask, then Leave; Space presses Leave.
+      await page.locator("#question").focus();
+      await page.keyboard.press("Tab");
+      expect(await focusedId(page)).toBe("ask");
+      await page.keyboard.press("Tab");
+      expect(await focusedId(page)).toBe("leave");
+      await page.keyboard.press("Space");
+      await page.locator("#join-panel").waitFor({ state: "visible", timeout: 5000 });
+      expect(await page.locator("#status").textContent()).toBe("You left the call.");
+      await waitFor(() => server.participantCount === 0, 10_000, "the server to drop the participant");
+      expect(await focusedId(page)).toBe("join");
+    } finally {
+      await page.close();
+      await server.close();
+    }
+  });
+
+  it("an invalid name is caught by the form before anything is sent", async () => {
+    const { server, origin } = await startServer();
+    const page = await allowing.newPage();
+    try {
+      await page.goto(origin);
+      await page.locator("#name").fill("no spaces allowed");
+      await page.locator("#join").press("Enter");
+      expect(await page.locator("#name").evaluate((el) => (el as HTMLInputElement).validity.patternMismatch)).toBe(true);
+      expect(await page.locator("#join-panel").isVisible()).toBe(true);
+      expect(server.participantCount).toBe(0);
+    } finally {
+      await page.close();
+      await server.close();
+    }
+  });
+});
+
+describe("failures the page explains", () => {
+  it("a refused camera", async () => {
+    const { server, origin } = await startServer();
+    const page = await refusing.newPage();
+    try {
+      await page.goto(origin);
+      await page.locator("#join").press("Enter");
+      expect(await problemText(page)).toMatch(/Camera access was refused/);
+      expect(await page.locator("#join-panel").isVisible()).toBe(true);
+      expect(await page.locator("#join").isEnabled()).toBe(true);
+      expect(server.participantCount).toBe(0);
+    } finally {
+      await page.close();
+      await server.close();
+    }
+  });
+
+  it("a server that stopped before joining", async () => {
+    const { server, origin } = await startServer();
+    const page = await allowing.newPage();
+    try {
+      await page.goto(origin);
+      await server.close();
+      await page.locator("#join").press("Enter");
+      expect(await problemText(page)).toMatch(new RegExp(`Cannot reach the call server at ${origin.replace(/[.]/g, "\\.")}`));
+      expect(await page.locator("#join-panel").isVisible()).toBe(true);
+    } finally {
+      await page.close();
+    }
+  });
+
+  it("a server that stops during the call", async () => {
+    const { server, origin } = await startServer();
+    const page = await allowing.newPage();
+    try {
+      await page.goto(origin);
+      await page.locator("#join").press("Enter");
+      await page.locator("#call-panel").waitFor({ state: "visible", timeout: 20_000 });
+      await server.close();
+      expect(await problemText(page)).toMatch(/Lost the connection to the call server/);
+      await page.locator("#join-panel").waitFor({ state: "visible", timeout: 5000 });
+    } finally {
+      await page.close();
+    }
+  });
+});
