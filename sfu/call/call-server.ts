@@ -3,13 +3,25 @@
  * and an AI peer in every room that watches the room's video, steers the publisher's bits with
  * region maps and rate targets, and answers questions through the MLLM port.
  *
- * Metrics per call (received bitrate, frame rate, frames lost / late / substituted, question to
- * first answer token) are served as JSON at GET /api/metrics and logged as structured events.
+ * Receive policy (`receivePolicy`): "resilient" by default, no retransmission for the AI-bound
+ * video (generic NACK is declined in the answer), incomplete frames dropped at a short deadline,
+ * the previous good frame standing in, and a frame-rate target that follows the MLLM's sampling
+ * rate, the measured loss and the bitrate (sfu/media/frame-rate-target.ts); "classic" is WebRTC's
+ * way (NACK, wait, PLI) at the agent's frame rate.
+ *
+ * Rate targets: the agent's (with or without a region map), capped by the link's loss-based
+ * ceiling, and under the resilient policy with the frame-rate target as the frame rate.
+ *
+ * Metrics per call (received bitrate, frame rate, frames lost / late / substituted / recovered,
+ * frame delay, policy, question to first answer token) are served as JSON at GET /api/metrics and
+ * logged as structured events.
  */
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
 import type { AddressInfo } from "node:net";
 import { AiAgent, type RateTarget } from "../agent/agent.ts";
 import { ContextEngine, type RegionFinder } from "../agent/context-engine.ts";
+import { frameRateTarget, PacketLossWindow, type FrameRateTargetOptions } from "../media/frame-rate-target.ts";
+import { receivePolicyByName, type ReceivePolicyName } from "../media/receive-policy.ts";
 import type { MllmClient } from "../mllm/types.ts";
 import type { FromPublisherMessage } from "../protocol/datachannel.ts";
 import { SignalingServer } from "../signaling/server.ts";
@@ -29,6 +41,18 @@ export interface CallServerOptions {
   readonly mappedRate?: RateTarget;
   /** Send region maps (false = control runs: same rates, no maps). Default true. */
   readonly sendMaps?: boolean;
+  /** How the AI path answers loss. Default "resilient"; "classic" = NACK, wait, PLI. */
+  readonly receivePolicy?: ReceivePolicyName;
+  /**
+   * Longest wait for an incomplete frame, ms (default 100). With classic, a retransmission needs a
+   * round trip plus the NACK's detection: give it rtt + ~200 ms or most repairs come too late.
+   */
+  readonly frameWaitMs?: number;
+  /**
+   * The resilient policy's frame-rate target: the MLLM's sampling rate (default 2 fps, also the
+   * rate of the sampler that counts substitutions), freshness, bits per frame (frame-rate-target.ts).
+   */
+  readonly frameRate?: FrameRateTargetOptions;
   /** Size the AI sees the video at. Default 1280x720. */
   readonly analysisWidth?: number;
   readonly analysisHeight?: number;
@@ -51,8 +75,11 @@ interface Participant {
   heard: boolean;
   /** What the link carries, from the frames lost on it (GCC's loss controller). */
   readonly link: LinkRateController;
-  /** The bitrate in the last rate target sent. */
+  /** The bitrate and frame rate in the last rate target sent. */
   sentBps: number | null;
+  sentFps: number | null;
+  /** Packet loss on the link over the last seconds (before retransmission). */
+  readonly loss: PacketLossWindow;
   readonly timer: NodeJS.Timeout;
 }
 
@@ -68,14 +95,33 @@ export interface CallMetrics {
   /** The link's loss-based ceiling and the bitrate in the last rate target sent. */
   readonly linkBitrateBps: number;
   readonly targetBitrateBps: number | null;
+  /** The frame rate in the last rate target sent. */
+  readonly targetFramerate: number | null;
   readonly frameRate: number | null;
+  readonly receivePolicy: string;
+  /** Whether the answer negotiated generic NACK (false under the resilient policy). */
+  readonly retransmissionsNegotiated: boolean;
+  /** Packet loss on the link over the last 5 s, before any retransmission. */
+  readonly packetLossRate: number;
   readonly packetsReceived: number;
   readonly packetsMalformed: number;
   readonly framesDecoded: number;
   readonly framesLost: number;
   readonly framesLate: number;
+  /** Samples at the MLLM's rate served by the previous good frame. */
   readonly framesSubstituted: number;
+  /** Frames completed by a retransmitted (or reordered) packet: they waited for it. */
+  readonly framesRecovered: number;
+  readonly framesDroppedAtDeadline: number;
+  /** Complete frames not decoded because an earlier frame was lost (no keyframe since). */
+  readonly framesSkipped: number;
+  readonly packetsNacked: number;
+  readonly packetsMissed: number;
+  readonly packetsRecovered: number;
+  readonly keyframeRequests: number;
   readonly receiveLatencyMs: { readonly p50: number | null; readonly p95: number | null };
+  /** Capture until available to the MLLM (a dropped frame: until the next good one), above the fastest frame. */
+  readonly frameDelayMs: { readonly p50: number | null; readonly p95: number | null };
   readonly questions: ReadonlyArray<{ readonly id: string; readonly firstTokenMs: number | null; readonly mapVersion: number | null }>;
 }
 
@@ -85,9 +131,16 @@ export class CallServer {
   private readonly participants = new Map<string, Participant>();
   private readonly log: Logger;
   private readonly clock: () => number;
+  private readonly policyName: ReceivePolicyName;
 
   constructor(private readonly o: CallServerOptions) {
     this.log = o.logger ?? silentLogger;
+    this.policyName = (o.receivePolicy ?? "resilient") as ReceivePolicyName;
+    receivePolicyByName(this.policyName); // a bad name fails here, not at the first join
+    frameRateTarget({ lossRate: 0, bitrateBps: 1, maxFps: 1 }, o.frameRate); // and so do bad frame-rate options
+    if (o.frameWaitMs !== undefined && !(o.frameWaitMs >= 0 && Number.isFinite(o.frameWaitMs))) {
+      throw new RangeError(`frameWaitMs must be a finite number >= 0, got ${o.frameWaitMs}`);
+    }
     // Epoch-based and monotonic: region maps carry valid-until times the publisher compares with
     // its own clock, so both sides must count from the epoch (NTP keeps hosts close enough).
     this.clock = o.clock ?? (() => performance.timeOrigin + performance.now());
@@ -137,6 +190,9 @@ export class CallServer {
       height: this.o.analysisHeight ?? 720,
       iceAdditionalHostAddresses: this.o.iceAdditionalHostAddresses ?? ["127.0.0.1"],
       clock: this.clock,
+      policy: receivePolicyByName(this.policyName),
+      ...(this.o.frameWaitMs !== undefined ? { frameWaitMs: this.o.frameWaitMs } : {}),
+      ...(this.o.frameRate?.samplingFps !== undefined ? { samplingFps: this.o.frameRate.samplingFps } : {}),
       log: (r) => {
         const { level, msg, ...rest } = r as { level: string; msg: string };
         const fields = { ...logCtx, ...rest };
@@ -164,9 +220,10 @@ export class CallServer {
           if (msg.type === "rate-target") {
             const p = this.participants.get(peer.peerId);
             if (p) {
-              msg = { ...msg, maxBitrateBps: Math.round(Math.min(msg.maxBitrateBps, p.link.bitrateBps)) };
+              msg = { ...msg, ...this.rateFor(p, msg) };
               p.rateSentMs = this.clock();
               p.sentBps = msg.maxBitrateBps;
+              p.sentFps = msg.maxFramerate;
             }
             media.sendRemb(msg.maxBitrateBps);
           }
@@ -185,30 +242,51 @@ export class CallServer {
       { normalRate, mappedRate, sendMaps: this.o.sendMaps ?? true },
     );
     const link = new LinkRateController({ minBps: Math.min(100_000, mappedRate.maxBitrateBps), maxBps: normalRate.maxBitrateBps });
-    // Once a second: fold the link's frame loss into the rate target; tell the publisher when it moves by 10%.
+    const loss = new PacketLossWindow();
+    // Once a second: fold the link's packet loss into the rate target; tell the publisher when the
+    // bitrate moves by 10% or the frame rate by a fifth (each change restarts its encoder).
     const timer = setInterval(() => {
       const p = this.participants.get(peer.peerId);
       const st = media.stats();
       if (!p || !st) return;
-      link.update(st.framesLost, st.framesDecoded, this.clock());
-      const want = Math.min(agent!.currentRate(this.clock()).maxBitrateBps, link.bitrateBps);
-      if (p.heard && p.sentBps !== null && Math.abs(want - p.sentBps) > 0.1 * p.sentBps) this.sendRate(peer.peerId);
+      const now = this.clock();
+      // GCC's loss controller works on packet loss (draft-ietf-rmcat-gcc-02 §6); counted before any
+      // retransmission, it is what the link did, whatever the policy makes of it.
+      link.update(st.packetsMissed, st.packetsExpected - st.packetsMissed, now);
+      loss.update(st.packetsExpected, st.packetsMissed, now);
+      const want = this.rateFor(p, agent!.currentRate(now));
+      if (!p.heard || p.sentBps === null) return;
+      const fpsMoved = p.sentFps !== null && Math.abs(want.maxFramerate - p.sentFps) >= Math.max(1, 0.2 * p.sentFps);
+      if (Math.abs(want.maxBitrateBps - p.sentBps) > 0.1 * p.sentBps || fpsMoved) this.sendRate(peer.peerId);
     }, 1000);
     timer.unref();
-    this.participants.set(peer.peerId, { peer, media, agent, joinedMs: this.clock(), rateSentMs: null, heard: false, link, sentBps: null, timer });
+    this.participants.set(peer.peerId, {
+      peer, media, agent, joinedMs: this.clock(), rateSentMs: null, heard: false, link, sentBps: null, sentFps: null, loss, timer,
+    });
     this.log.info("call.joined", logCtx);
+  }
+
+  /**
+   * The rate target to send: the agent's bitrate capped by the link; the frame rate is the agent's
+   * under the classic policy and the frame-rate target (at most the agent's) under the resilient one.
+   */
+  private rateFor(p: Participant, target: RateTarget): RateTarget {
+    const maxBitrateBps = Math.round(Math.min(target.maxBitrateBps, p.link.bitrateBps));
+    if (this.policyName !== "resilient") return { maxBitrateBps, maxFramerate: target.maxFramerate };
+    const f = frameRateTarget({ lossRate: p.loss.lossRate, bitrateBps: maxBitrateBps, maxFps: target.maxFramerate }, this.o.frameRate);
+    return { maxBitrateBps, maxFramerate: f.fps };
   }
 
   private sendRate(peerId: string): void {
     const p = this.participants.get(peerId);
     if (!p) return;
-    const target = p.agent.currentRate(this.clock());
-    const r = { maxBitrateBps: Math.round(Math.min(target.maxBitrateBps, p.link.bitrateBps)), maxFramerate: target.maxFramerate };
+    const r = this.rateFor(p, p.agent.currentRate(this.clock()));
     const sent = p.media.sendControl({ type: "rate-target", maxBitrateBps: r.maxBitrateBps, maxFramerate: r.maxFramerate });
-    this.log.info("call.rate-target", { room: p.peer.room, peer: peerId, sent, ...r });
+    this.log.info("call.rate-target", { room: p.peer.room, peer: peerId, sent, ...r, packetLossRate: Number(p.loss.lossRate.toFixed(4)) });
     if (sent) {
       p.rateSentMs = this.clock();
       p.sentBps = r.maxBitrateBps;
+      p.sentFps = r.maxFramerate;
       p.media.sendRemb(r.maxBitrateBps);
     }
   }
@@ -246,14 +324,26 @@ export class CallServer {
       receivedBitrateBps: s ? Math.round(s.bitrateBps) : null,
       linkBitrateBps: Math.round(p.link.bitrateBps),
       targetBitrateBps: p.sentBps,
+      targetFramerate: p.sentFps,
       frameRate: s ? s.frameRate : null,
+      receivePolicy: this.policyName,
+      retransmissionsNegotiated: p.media.retransmissionsNegotiated,
+      packetLossRate: p.loss.lossRate,
       packetsReceived: s?.packetsReceived ?? 0,
       packetsMalformed: s?.packetsMalformed ?? 0,
       framesDecoded: s?.framesDecoded ?? 0,
       framesLost: s?.framesLost ?? 0,
       framesLate: s?.framesLate ?? 0,
       framesSubstituted: s?.framesSubstituted ?? 0,
+      framesRecovered: s?.framesRecovered ?? 0,
+      framesDroppedAtDeadline: s?.framesDroppedAtDeadline ?? 0,
+      framesSkipped: s?.framesSkipped ?? 0,
+      packetsNacked: s?.packetsNacked ?? 0,
+      packetsMissed: s?.packetsMissed ?? 0,
+      packetsRecovered: s?.packetsRecovered ?? 0,
+      keyframeRequests: s?.keyframeRequests ?? 0,
       receiveLatencyMs: { p50: s?.receiveLatencyMs.p50 ?? null, p95: s?.receiveLatencyMs.p95 ?? null },
+      frameDelayMs: { p50: s?.frameDelayMs.p50 ?? null, p95: s?.frameDelayMs.p95 ?? null },
       questions: p.agent.records().map((q) => ({
         id: q.id, mapVersion: q.mapVersion, firstTokenMs: q.firstTokenMs === null ? null : Math.round(q.firstTokenMs - q.askedMs),
       })),

@@ -2,8 +2,10 @@
  * What the server observes on the link, turned into a bitrate ceiling: loss-based control after
  * Google Congestion Control's loss controller (draft-ietf-rmcat-gcc-02 §6): with more than 10%
  * loss the rate drops by half the loss fraction, below 2% it grows by 5%, between it holds.
- * Here loss is measured on frames (lost / (decoded + lost)) over each interval. Pure: the caller
- * passes the counters and the clock.
+ * Loss is lost / (lost + good) over each interval, from whatever cumulative counters the caller
+ * passes: the call server passes packets seen missing before any retransmission and the rest, as
+ * GCC counts them (frames were used before; under the resilient policy frames are dropped on
+ * purpose, which is no measure of the link). Pure: the caller passes the counters and the clock.
  */
 export interface LinkRateOptions {
   readonly minBps: number;
@@ -27,16 +29,16 @@ export class LinkRateController {
     return this.estimateBps;
   }
 
-  /** Feeds cumulative frame counters; returns the (possibly new) ceiling. */
-  update(framesLost: number, framesGood: number, nowMs: number): number {
+  /** Feeds cumulative lost and good counts (packets or frames); returns the (possibly new) ceiling. */
+  update(lostCount: number, goodCount: number, nowMs: number): number {
     if (this.lastMs === null) {
-      [this.lastMs, this.lastLost, this.lastGood] = [nowMs, framesLost, framesGood];
+      [this.lastMs, this.lastLost, this.lastGood] = [nowMs, lostCount, goodCount];
       return this.estimateBps;
     }
     if (nowMs - this.lastMs < (this.o.intervalMs ?? 1000)) return this.estimateBps;
-    const lost = Math.max(0, framesLost - this.lastLost);
-    const good = Math.max(0, framesGood - this.lastGood);
-    [this.lastMs, this.lastLost, this.lastGood] = [nowMs, framesLost, framesGood];
+    const lost = Math.max(0, lostCount - this.lastLost);
+    const good = Math.max(0, goodCount - this.lastGood);
+    [this.lastMs, this.lastLost, this.lastGood] = [nowMs, lostCount, goodCount];
     if (lost + good === 0) return this.estimateBps;
     const loss = lost / (lost + good);
     if (loss > 0.1) this.estimateBps *= 1 - 0.5 * loss;

@@ -2,16 +2,26 @@
  * One participant's media on the server: the werift peer connection (answerer), the receive path
  * of its video, its control data channel, and the RTCP it is sent (PLI, NACK, REMB). The AI peer
  * of the room talks to the participant through this object.
+ *
+ * The receive policy decides what is negotiated and sent: a policy without retransmissions
+ * (resilient) declines generic NACK in the answer (sdp-feedback.ts), so the sender knows. NACKs
+ * are the policy's alone: werift's own NackHandler, which runs as long as PLI is negotiated and
+ * re-NACKs every 5 ms (at a 100 ms round trip, 1248 packets resent for 104 lost), is switched off
+ * for every policy (werift-rtcp.ts). A sampler takes the store's newest frame at the MLLM's
+ * sampling rate, so the metrics count the samples the previous good frame had to serve
+ * (`framesSubstituted`).
  */
 import { RTCPeerConnection, RtcpPayloadSpecificFeedback, ReceiverEstimatedMaxBitrate, type RTCDataChannel, type RTCRtpReceiver } from "werift";
 import type { RtpVideoCodec } from "../../encoder/rtp/index.ts";
 import type { MediaLog } from "../media/errors.ts";
 import { ReceivePath, type ReceiveStats } from "../media/receive-path.ts";
-import { weriftRtcpCallbacks } from "../media/werift-rtcp.ts";
+import type { ReceivePolicy } from "../media/receive-policy.ts";
+import { stopWeriftNacks, weriftRtcpCallbacks } from "../media/werift-rtcp.ts";
 import { parseDataChannelMessage, type FromPublisherMessage, type ToPublisherMessage } from "../protocol/datachannel.ts";
 import { videoCodecParameters } from "../publisher/peer.ts";
 import type { StoredFrame } from "../agent/agent.ts";
 import { rembFields } from "./remb.ts";
+import { hasGenericNack, withoutGenericNack } from "./sdp-feedback.ts";
 
 export interface ParticipantMediaOptions {
   readonly ffmpeg: string;
@@ -21,6 +31,12 @@ export interface ParticipantMediaOptions {
   readonly iceAdditionalHostAddresses: string[];
   readonly log: MediaLog;
   readonly clock: () => number;
+  /** A fresh policy for this participant's video (classic keeps per-stream NACK state). */
+  readonly policy: ReceivePolicy;
+  /** The jitter buffer's cap on waiting for an incomplete frame (ReceivePath `maxWaitMs`). Default 100 ms. */
+  readonly frameWaitMs?: number;
+  /** Frames per second the MLLM samples; the sampler runs at this rate. Default 2. */
+  readonly samplingFps?: number;
   /** How many recent decoded frames to keep for the AI (it looks at 1-2 per question). */
   readonly keepFrames?: number;
   readonly onControl: (msg: FromPublisherMessage) => void;
@@ -35,6 +51,8 @@ export class ParticipantMedia {
   private ssrc: number | undefined;
   private control: RTCDataChannel | null = null;
   private readonly recent: StoredFrame[] = [];
+  private readonly sampler: NodeJS.Timeout;
+  private genericNack = false;
   private closed = false;
 
   constructor(private readonly o: ParticipantMediaOptions) {
@@ -46,13 +64,15 @@ export class ParticipantMedia {
       bundlePolicy: "max-bundle",
     });
     this.pc.onTransceiverAdded.subscribe((t) => {
+      stopWeriftNacks(t.receiver);
       t.onTrack.subscribe((track) => {
         const codec: RtpVideoCodec = (track.codec?.mimeType ?? "video/H264").toLowerCase().includes("vp8") ? "vp8" : "h264";
         this.ssrc = track.ssrc;
         this.receiver = t.receiver;
         const rtcp = weriftRtcpCallbacks(t.receiver, o.log);
         this.receivePath = new ReceivePath({
-          codec, ffmpeg: o.ffmpeg, width: o.width, height: o.height, clock: o.clock, log: o.log,
+          codec, ffmpeg: o.ffmpeg, width: o.width, height: o.height, clock: o.clock, log: o.log, policy: o.policy,
+          ...(o.frameWaitMs !== undefined ? { maxWaitMs: o.frameWaitMs } : {}),
           ...(track.ssrc ? { ssrc: track.ssrc } : {}),
           onKeyframeNeeded: rtcp.onKeyframeNeeded,
           onNack: rtcp.onNack,
@@ -88,13 +108,25 @@ export class ParticipantMedia {
         o.onControl(parsed.msg as FromPublisherMessage);
       });
     });
+    const fps = o.samplingFps ?? 2;
+    if (!(fps > 0 && Number.isFinite(fps))) throw new RangeError(`samplingFps must be a number > 0, got ${fps}`);
+    this.sampler = setInterval(() => this.receivePath?.store.sampleAt(o.clock(), fps), 1000 / fps);
+    this.sampler.unref();
+  }
+
+  /** Whether the answer negotiated generic NACK (false under the resilient policy). */
+  get retransmissionsNegotiated(): boolean {
+    return this.genericNack;
   }
 
   /** Applies the participant's offer and returns the answer (candidates included). */
   async answer(offerSdp: string): Promise<string> {
-    await this.pc.setRemoteDescription({ type: "offer", sdp: offerSdp });
+    const sdp = this.o.policy.retransmissions ? offerSdp : withoutGenericNack(offerSdp);
+    await this.pc.setRemoteDescription({ type: "offer", sdp });
     await this.pc.setLocalDescription(await this.pc.createAnswer());
-    return this.pc.localDescription!.sdp;
+    const answer = this.pc.localDescription!.sdp;
+    this.genericNack = hasGenericNack(answer);
+    return answer;
   }
 
   sendControl(msg: ToPublisherMessage): boolean {
@@ -126,6 +158,7 @@ export class ParticipantMedia {
   async close(): Promise<void> {
     if (this.closed) return;
     this.closed = true;
+    clearInterval(this.sampler);
     await this.receivePath?.close();
     await this.pc.close();
   }

@@ -1,14 +1,22 @@
 /**
  * Jitter buffer for one RTP video stream: groups packets by RTP timestamp into frames with
  * `FrameAssembler`, releases complete frames in decode order (RTP sequence order, RFC 3550 §5.1,
- * 16-bit wrap handled with `seqDiff`), and gives up on a frame `maxWaitMs` after its first packet
- * arrived, so later frames are never held back for longer than that.
+ * 16-bit wrap handled with `seqDiff`), and gives up on a frame `maxWaitMs` after its newest packet
+ * arrived (a paced frame still arriving is not lost; receive-policy.ts pacedFrameCap), so later
+ * frames are never held back for longer than that. The policy may give up sooner:
+ * the resilient policy drops a frame as soon as its loss is visible and reordering had its chance
+ * (`ReceivePolicy.frameDeadlineMs`, with `lossSuspectedMs` tracked here).
  *
  * Loss and keyframes. VP8 and H.264 delta frames reference earlier frames; once one frame is lost
  * the reference chain is broken, and we assume (simply, and as WebRTC receivers without reference
  * tracking do) that every later frame needs a keyframe. Frames released after a loss are marked
  * `decodable: false` until a keyframe arrives; `needKeyframe` asks the caller to send a PLI, at most
- * once per `policy.keyframeRequestIntervalMs`, repeated while delta frames keep arriving without one.
+ * once per `policy.keyframeRequestIntervalMs`, repeated while delta frames keep arriving without one
+ * (at the loss already, or only at the first undecodable frame: `policy.keyframeRequestOnLoss`).
+ *
+ * Recovered frames. A packet that arrives after its sequence number was seen missing (a NACKed
+ * retransmission, or reordering) marks its frame `recovered`: such frames waited for the repair,
+ * which is what the resilient policy avoids. Counted in `packetsRecovered` / `framesRecovered`.
  *
  * Late frames. A frame given up at its deadline counts as lost. If its missing packets turn up
  * afterwards (jitter or a slow retransmission), it moves from `framesLost` to `framesLate` and is
@@ -29,7 +37,7 @@ import { classicPolicy, type ReceivePolicy } from "./receive-policy.ts";
 
 export interface JitterBufferOptions {
   readonly codec: RtpVideoCodec;
-  /** How long a frame may stay incomplete after its first packet arrived. Default 100 ms. */
+  /** How long a frame may stay incomplete after its newest packet arrived (the cap for every policy). Default 100 ms. */
   readonly maxWaitMs?: number;
   /** Default: `classicPolicy()`. */
   readonly policy?: ReceivePolicy;
@@ -43,6 +51,8 @@ interface PendingFrame {
   first: RtpPacket;
   readonly firstArrivalMs: number;
   lastArrivalMs: number;
+  lossSuspectedMs: number | undefined;
+  recovered: boolean;
 }
 
 export type { JitterCounters, JitterOutput, LateFrame, LossReason, LostFrame, ReleasedFrame } from "./jitter-types.ts";
@@ -70,12 +80,15 @@ export class JitterBuffer {
   /** Timestamps of frames already released (null) or given up (their record). */
   private readonly finished = new BoundedMap<number, DropRecord | null>(RECENT_FRAMES);
   private readonly dropBySeq = new BoundedMap<number, DropRecord>(RECENT_SEQS);
+  /** Sequence numbers seen missing (a later packet came first) and not arrived since. */
+  private readonly missedSeqs = new BoundedMap<number, true>(RECENT_SEQS);
   private awaitingKeyframe = true;
   private keyframeWanted = false;
   private lastKeyframeRequestMs: number | undefined;
   private readonly c: JitterCounters = {
     framesComplete: 0, framesLost: 0, framesLate: 0, framesUndecodable: 0, packetsReceived: 0,
     packetsDuplicate: 0, packetsLate: 0, bytesReceived: 0, packetsNacked: 0, keyframeRequests: 0,
+    packetsExpected: 0, packetsMissed: 0, packetsRecovered: 0, framesRecovered: 0, framesDroppedAtDeadline: 0,
   };
 
   constructor(options: JitterBufferOptions) {
@@ -97,7 +110,7 @@ export class JitterBuffer {
   /** Earliest time at which `poll` has something to do: a frame's deadline or a held-back keyframe request. */
   nextDeadlineMs(): number | undefined {
     let t: number | undefined;
-    for (const f of this.pending.values()) t = Math.min(t ?? Infinity, f.firstArrivalMs + this.maxWaitMs);
+    for (const f of this.pending.values()) t = Math.min(t ?? Infinity, this.deadlineOf(f));
     if (this.keyframeWanted && this.awaitingKeyframe && this.lastKeyframeRequestMs !== undefined) {
       t = Math.min(t ?? Infinity, this.lastKeyframeRequestMs + this.policy.keyframeRequestIntervalMs);
     }
@@ -114,7 +127,7 @@ export class JitterBuffer {
       return this.finish(nowMs, out);
     }
     this.recentSeqs.set(seq, true);
-    this.detectGap(seq, nowMs, out);
+    const gapSeen = this.detectGap(seq, nowMs, out);
 
     const stale = this.dropBySeq.has(seq) || this.finished.has(packet.timestamp) ||
       (this.nextSeq !== undefined && seqDiff(this.nextSeq, seq) < 0);
@@ -122,12 +135,22 @@ export class JitterBuffer {
       this.onLatePacket(packet, nowMs, out);
       return this.finish(nowMs, out);
     }
+    const recovered = this.missedSeqs.has(seq);
+    if (recovered) {
+      this.missedSeqs.delete(seq);
+      this.c.packetsRecovered++;
+    }
     const f = this.pending.get(packet.timestamp);
     if (!f) {
+      // A later frame has started: frames still pending before it will get their missing packets
+      // only by reordering or retransmission.
+      for (const other of this.pending.values()) if (seqDiff(other.maxSeq, seq) > 0) other.lossSuspectedMs ??= nowMs;
       this.pending.set(packet.timestamp, {
         ts: packet.timestamp, packets: [packet], minSeq: seq, maxSeq: seq, first: packet, firstArrivalMs: nowMs, lastArrivalMs: nowMs,
+        lossSuspectedMs: gapSeen ? nowMs : undefined, recovered,
       });
     } else {
+      if (recovered) f.recovered = true;
       f.packets.push(packet);
       f.lastArrivalMs = nowMs;
       if (seqDiff(f.minSeq, seq) < 0) {
@@ -165,20 +188,29 @@ export class JitterBuffer {
     return out;
   }
 
-  /** RFC 4585 §6.2.1: a packet ahead of the highest seen one reveals the run between as missing. */
-  private detectGap(seq: number, nowMs: number, out: JitterOutput): void {
+  /** RFC 4585 §6.2.1: a packet ahead of the highest seen one reveals the run between as missing. True when it did. */
+  private detectGap(seq: number, nowMs: number, out: JitterOutput): boolean {
     if (this.highestSeq === undefined) {
       this.highestSeq = seq;
-      return;
+      this.c.packetsExpected = 1;
+      return false;
     }
     const d = seqDiff(this.highestSeq, seq);
-    if (d <= 0) return;
+    if (d <= 0) return false;
+    // A jump of more than MAX_LISTED_MISSING is a discontinuity (a sender restart), not loss: it
+    // would swamp the loss rate the frame-rate target is computed from.
+    this.c.packetsExpected += d > MAX_LISTED_MISSING ? 1 : d;
     if (d > 1) {
-      const nack = this.policy.onLoss(seqRange(seqAdd(this.highestSeq, 1), seq), nowMs).nack;
+      const gap = seqRange(seqAdd(this.highestSeq, 1), seq);
+      if (d <= MAX_LISTED_MISSING) this.c.packetsMissed += d - 1;
+      for (const s of gap) this.missedSeqs.set(s, true);
+      for (const f of this.pending.values()) f.lossSuspectedMs ??= nowMs;
+      const nack = this.policy.onLoss(gap, nowMs).nack;
       out.nack.push(...nack);
       this.c.packetsNacked += nack.length;
     }
     this.highestSeq = seq;
+    return d > 1;
   }
 
   private onLatePacket(packet: RtpPacket, nowMs: number, out: JitterOutput): void {
@@ -209,7 +241,7 @@ export class JitterBuffer {
       const exact = this.nextSeq !== undefined && this.nextExact;
       const confidence = frameStartConfidence(this.codec, head.first.payload);
       const start = exact ? this.nextSeq : confidence !== "no" ? head.minSeq : undefined;
-      const expired = nowMs - head.firstArrivalMs >= this.maxWaitMs;
+      const expired = nowMs >= this.deadlineOf(head);
       // A gap before a packet that surely opens a frame, still open at the deadline: whole frames went missing.
       if (expired && exact && start !== head.minSeq && confidence === "sure") {
         this.declareLost(out, nowMs, undefined, "missing", seqRange(start!, head.minSeq));
@@ -231,7 +263,7 @@ export class JitterBuffer {
         // start is sure and the frame needs nothing before it, wait until the deadline.
         const guessed = !exact && (confidence !== "sure" || (this.nextSeq === undefined && !res.keyframe));
         if (guessed && !expired) return;
-        this.release(head, res, out);
+        this.release(head, res, nowMs, out);
         continue;
       }
       if (!expired) return;
@@ -239,7 +271,11 @@ export class JitterBuffer {
     }
   }
 
-  private release(head: PendingFrame, res: Extract<AssemblyResult, { complete: true }>, out: JitterOutput): void {
+  private deadlineOf(f: PendingFrame): number {
+    return this.policy.frameDeadlineMs(f, this.maxWaitMs);
+  }
+
+  private release(head: PendingFrame, res: Extract<AssemblyResult, { complete: true }>, nowMs: number, out: JitterOutput): void {
     this.retire(head, null);
     this.setNext(seqAdd(res.lastSequenceNumber, 1), true);
     if (res.keyframe) {
@@ -252,6 +288,7 @@ export class JitterBuffer {
       this.c.framesUndecodable++;
     }
     this.c.framesComplete++;
+    if (head.recovered) this.c.framesRecovered++;
     out.frames.push({
       rtpTimestamp: head.ts,
       data: res.frame,
@@ -261,6 +298,8 @@ export class JitterBuffer {
       firstArrivalMs: head.firstArrivalMs,
       lastArrivalMs: head.lastArrivalMs,
       decodable,
+      releasedMs: nowMs,
+      recovered: head.recovered,
     });
   }
 
@@ -289,8 +328,10 @@ export class JitterBuffer {
 
   private declareLost(out: JitterOutput, nowMs: number, ts: number | undefined, reason: LossReason, missing: number[], detail?: string): DropRecord {
     this.c.framesLost++;
+    if (reason !== "malformed") this.c.framesDroppedAtDeadline++;
     this.awaitingKeyframe = true;
-    this.keyframeWanted = true;
+    // Otherwise the first undecodable frame released asks (see release()).
+    if (this.policy.keyframeRequestOnLoss) this.keyframeWanted = true;
     const rec: DropRecord = { ts, missing: new Set(missing), declaredMs: nowMs };
     for (const s of missing) this.dropBySeq.set(s, rec);
     out.lost.push(detail === undefined

@@ -16,6 +16,13 @@ export interface ReleasedFrame {
   readonly lastArrivalMs: number;
   /** False when a frame before it was lost and no keyframe came since: do not feed it to a decoder. */
   readonly decodable: boolean;
+  /** When the buffer let it go: releasedMs - lastArrivalMs is how long it was held behind a gap. */
+  readonly releasedMs: number;
+  /**
+   * A packet of it arrived after its sequence number had been seen missing: the frame was completed
+   * by a retransmission (or a reordered packet) and waited for it.
+   */
+  readonly recovered: boolean;
 }
 
 /**
@@ -66,6 +73,16 @@ export interface JitterCounters {
   bytesReceived: number;
   packetsNacked: number;
   keyframeRequests: number;
+  /** Packets the sender sent as far as sequence numbers tell (highest minus first, plus one). */
+  packetsExpected: number;
+  /** Sequence numbers found missing when a later packet arrived, before any retransmission. */
+  packetsMissed: number;
+  /** Missed packets that arrived in time to complete their frame (retransmitted or reordered). */
+  packetsRecovered: number;
+  /** Frames released complete thanks to a recovered packet: frames that waited for a retransmission. */
+  framesRecovered: number;
+  /** Frames given up at their deadline (incomplete or missing; malformed ones excluded). */
+  framesDroppedAtDeadline: number;
 }
 
 export const MAX_LISTED_MISSING = 1000;

@@ -5,6 +5,12 @@
  *   onRtp(bytes) ─► parse + SSRC/PT check ─► JitterBuffer ─► StreamDecoder (ffmpeg) ─► FrameStore
  *                      │ garbage: counted,       │ NACK / keyframe requests ─► onNack / onKeyframeNeeded
  *                      │ logged, dropped          │ frames after a loss: not fed until a keyframe
+ *                                                 └► FrameDelay: capture until available (or until the next good frame)
+ *
+ * The policy (receive-policy.ts) decides NACKs, deadlines and keyframe requests: "resilient" (no
+ * retransmission, the previous good frame stands in) or "classic" (NACK, wait, PLI). The stats
+ * say what each costs: frames that waited for a retransmission (`framesRecovered`), frames dropped
+ * at their deadline, samples served by the previous good frame, and the frame delay percentiles.
  *
  * With werift: `track.onReceiveRtp.subscribe((rtp) => path.onRtp(rtp.serialize()))`, pass
  * `ssrc: track.ssrc`, and take `onKeyframeNeeded` / `onNack` from `weriftRtcpCallbacks(receiver)`
@@ -18,9 +24,10 @@
 import { parseRtp, type RtpPacket, type RtpVideoCodec } from "../../encoder/rtp/index.ts";
 import { type DecodedFrame, StreamDecoder } from "./decoder.ts";
 import { MediaError, type MediaErrorCode, type MediaLog, safeCall, silentLog } from "./errors.ts";
+import { FrameDelay, type FrameDelayStats } from "./frame-delay.ts";
 import { FrameStore } from "./frame-store.ts";
 import { JitterBuffer, type JitterOutput, type LostFrame } from "./jitter-buffer.ts";
-import type { ReceivePolicy } from "./receive-policy.ts";
+import { classicPolicy, type ReceivePolicy } from "./receive-policy.ts";
 import { percentile, RecentValues, RtpTimeline, SlidingWindow } from "./stats-window.ts";
 
 export interface ReceivePathOptions {
@@ -37,6 +44,8 @@ export interface ReceivePathOptions {
   readonly maxWaitMs?: number;
   /** Default: classic (NACK once, keyframe requests at most every 500 ms). */
   readonly policy?: ReceivePolicy;
+  /** Frame delay percentiles over this many recent frames. Default 300. */
+  readonly frameDelayWindow?: number;
   /** Milliseconds. Arrival times given to `onRtp` must come from this clock. Default `performance.now()`. */
   readonly clock?: () => number;
   readonly log?: MediaLog;
@@ -57,6 +66,8 @@ export interface ReceivePathOptions {
 export interface ReceiveStats {
   /** The stream's SSRC: the `ssrc` option, else the first packet's; undefined before any packet. */
   readonly ssrc: number | undefined;
+  /** The receive policy's name ("resilient", "classic"). */
+  readonly policy: string;
   /** RTP bytes (headers included) received in the last second, in bits per second. */
   readonly bitrateBps: number;
   /** Frames decoded in the last second. */
@@ -75,10 +86,24 @@ export interface ReceiveStats {
   readonly framesSubstituted: number;
   readonly keyframeRequests: number;
   readonly packetsNacked: number;
+  /** Packets the sequence numbers say were sent, and those seen missing (before any retransmission). */
+  readonly packetsExpected: number;
+  readonly packetsMissed: number;
+  /** Missed packets that still arrived in time (retransmitted or reordered). */
+  readonly packetsRecovered: number;
+  /** Frames completed by such a packet: frames that waited for a retransmission. */
+  readonly framesRecovered: number;
+  /** Frames given up at their deadline (incomplete or all packets missing). */
+  readonly framesDroppedAtDeadline: number;
   readonly decoderRestarts: number;
   readonly framesDroppedByDecoder: number;
   /** Last packet arrival to decoded frame, over the last 100 frames. */
   readonly receiveLatencyMs: { readonly p50: number | undefined; readonly p95: number | undefined; readonly samples: number };
+  /**
+   * Capture until the frame (or, for a frame never decoded, the next good one) is available,
+   * above the fastest frame (frame-delay.ts).
+   */
+  readonly frameDelayMs: FrameDelayStats;
 }
 
 const MALFORMED_LOG_FIRST = 10;
@@ -94,6 +119,8 @@ export class ReceivePath {
   private readonly bytes = new SlidingWindow(1000);
   private readonly decoded = new SlidingWindow(1000);
   private readonly latencies = new RecentValues(100);
+  private readonly delay: FrameDelay;
+  private readonly policy: ReceivePolicy;
   private ssrc: number | undefined;
   private malformed = 0;
   private skipped = 0;
@@ -110,10 +137,12 @@ export class ReceivePath {
     this.log = ctx ? (r) => base({ ...ctx, ssrc: this.ssrc, ...r }) : (r) => base({ ssrc: this.ssrc, ...r });
     this.ssrc = opts.ssrc;
     this.store = opts.store ?? new FrameStore();
+    this.delay = new FrameDelay(opts.frameDelayWindow ?? 300);
+    this.policy = opts.policy ?? classicPolicy();
     this.jb = new JitterBuffer({
       codec: opts.codec,
       ...(opts.maxWaitMs !== undefined ? { maxWaitMs: opts.maxWaitMs } : {}),
-      ...(opts.policy ? { policy: opts.policy } : {}),
+      policy: this.policy,
     });
     this.decoder = new StreamDecoder({
       ffmpeg: opts.ffmpeg,
@@ -165,6 +194,7 @@ export class ReceivePath {
     const lat = this.latencies.values;
     return {
       ssrc: this.ssrc,
+      policy: this.policy.name,
       bitrateBps: this.bytes.sum(nowMs) * 8,
       frameRate: this.decoded.count(nowMs),
       packetsReceived: jb.packetsReceived + this.malformed,
@@ -179,9 +209,15 @@ export class ReceivePath {
       framesSubstituted: this.store.counters.framesSubstituted,
       keyframeRequests: jb.keyframeRequests,
       packetsNacked: jb.packetsNacked,
+      packetsExpected: jb.packetsExpected,
+      packetsMissed: jb.packetsMissed,
+      packetsRecovered: jb.packetsRecovered,
+      framesRecovered: jb.framesRecovered,
+      framesDroppedAtDeadline: jb.framesDroppedAtDeadline,
       decoderRestarts: dec.restarts,
       framesDroppedByDecoder: dec.framesDroppedByDecoder,
       receiveLatencyMs: { p50: percentile(lat, 50), p95: percentile(lat, 95), samples: lat.length },
+      frameDelayMs: this.delay.stats(),
     };
   }
 
@@ -207,6 +243,7 @@ export class ReceivePath {
           level: "info", msg: "frame lost", reason: lost.reason, rtpTimestamp: lost.rtpTimestamp,
           missingCount: lost.missing.length, missing: lost.missing.slice(0, 20), declaredMs: lost.declaredMs,
         });
+        if (lost.rtpTimestamp !== undefined) this.delay.dropped(this.timeline.toMs(lost.rtpTimestamp));
         safeCall(this.log, "onLoss", this.opts.onLoss, lost);
       }
       for (const late of out.late) this.log({ level: "debug", msg: "frame completed after its deadline", rtpTimestamp: late.rtpTimestamp, lateByMs: late.lateByMs });
@@ -214,6 +251,7 @@ export class ReceivePath {
         const timestampMs = this.timeline.toMs(f.rtpTimestamp);
         if (!f.decodable) {
           this.skipped++;
+          this.delay.dropped(timestampMs);
           continue;
         }
         this.decoder.decode({ data: f.data, keyframe: f.keyframe, timestampMs, lastPacketArrivalMs: f.lastArrivalMs });
@@ -241,6 +279,7 @@ export class ReceivePath {
 
   private onDecoded(f: DecodedFrame): void {
     this.store.put(f, f.decodedMs);
+    this.delay.good(f.timestampMs, f.decodedMs);
     this.decoded.add(f.decodedMs);
     this.latencies.push(f.receiveLatencyMs);
     safeCall(this.log, "onFrame", this.opts.onFrame, f);

@@ -1,10 +1,20 @@
 /**
- * How the receive path answers loss: which sequence numbers to NACK and how often it may ask for a
- * keyframe. The jitter buffer consults the policy; the receive path turns the answers into RTCP
- * (generic NACK, RFC 4585 §6.2.1; PLI, RFC 4585 §6.3.1) through the caller's callbacks.
+ * How the receive path answers loss: which sequence numbers to NACK, how long an incomplete frame
+ * is waited for, and how often it may ask for a keyframe. The jitter buffer consults the policy;
+ * the receive path turns the answers into RTCP (generic NACK, RFC 4585 §6.2.1; PLI, RFC 4585
+ * §6.3.1) through the caller's callbacks, and the call server negotiates what the policy needs
+ * (generic NACK only when it wants retransmissions).
  *
- * One default here, "classic" (what a WebRTC receiver does); a loss-resilient policy that never
- * NACKs and lets the frame store substitute the previous good frame plugs in behind the same port.
+ * Two policies behind one port:
+ *  - "classic", what a WebRTC receiver does: NACK every gap, wait for the retransmission until the
+ *    frame's deadline, ask for a keyframe when the chain broke.
+ *  - "resilient", for AI-bound video (Artic, "Chat with AI: The Surprising Turn of Real-time Video
+ *    Communication from Human to AI", arXiv 2507.10510, Loss-Resilient Adaptive Frame Rate): no
+ *    retransmission at all; a frame with a gap is given up as soon as reordering can no longer fill
+ *    it, and the previous good frame stands in for the MLLM (frame-store.ts). Keyframe requests
+ *    stay, rate-limited. The frame rate that makes substitution cheap is in frame-rate-target.ts.
+ *
+ * Pure: the clock is an argument.
  */
 
 export interface LossResponse {
@@ -12,9 +22,28 @@ export interface LossResponse {
   readonly nack: number[];
 }
 
+/** What the jitter buffer knows of a pending frame when it asks for its deadline. */
+export interface PendingFrameTimes {
+  readonly firstArrivalMs: number;
+  readonly lastArrivalMs: number;
+  /**
+   * First time, while the frame was pending, that a gap in the sequence numbers was seen or a
+   * packet of a later frame arrived: from then on its missing packets can only come by reordering
+   * or retransmission. Undefined while its packets still arrive in order.
+   */
+  readonly lossSuspectedMs: number | undefined;
+}
+
+export type ReceivePolicyName = "classic" | "resilient";
+
 export interface ReceivePolicy {
-  /** Short name for logs and reports. */
-  readonly name: string;
+  /** Short name for logs, metrics and reports. */
+  readonly name: ReceivePolicyName | (string & {});
+  /**
+   * Whether lost packets may be retransmitted: the call server negotiates generic NACK
+   * (`a=rtcp-fb:PT nack`, RFC 4585 §4.2) only when this is true.
+   */
+  readonly retransmissions: boolean;
   /**
    * Called once for each run of sequence numbers found missing when a later packet arrives
    * (`seqs` in order, already wrapped to 16 bits).
@@ -22,6 +51,17 @@ export interface ReceivePolicy {
   onLoss(seqs: readonly number[], nowMs: number): LossResponse;
   /** Keyframe requests are sent at most once per this many milliseconds. */
   readonly keyframeRequestIntervalMs: number;
+  /**
+   * Ask for a keyframe as soon as a frame is lost (true), or only once a frame arrives that cannot
+   * be decoded without the lost one (false: a sender that sends every frame as a keyframe is
+   * never asked). Requests from the decoder (restart, refused frame) go out either way.
+   */
+  readonly keyframeRequestOnLoss: boolean;
+  /**
+   * When an incomplete frame is given up (ms on the buffer's clock). `maxWaitMs` is the buffer's
+   * cap: no frame is held longer than that after its newest packet (see pacedFrameCap).
+   */
+  frameDeadlineMs(frame: PendingFrameTimes, maxWaitMs: number): number;
 }
 
 export interface ClassicPolicyOptions {
@@ -34,19 +74,41 @@ export interface ClassicPolicyOptions {
 /** How many recently NACKed sequence numbers the classic policy remembers to NACK each only once. */
 const NACK_MEMORY = 2048;
 
+/** No frame is held longer than this many `maxWaitMs` after its first packet, however slowly it trickles in. */
+const PACED_FRAME_LIMIT = 20;
+
+/**
+ * The wait cap counts from the frame's newest packet, not its first: a sender's pacer spreads a
+ * large frame over time (libwebrtc paces at 2.5x the target rate, so a 40 KB keyframe under a
+ * 160 kbps cap takes about 0.8 s), and a frame whose packets are still coming in order is not lost.
+ * Counting from the first packet gave up on every keyframe of a browser sending at a low cap, which
+ * then asked for another keyframe, for ever. A frame that trickles in is still given up
+ * `PACED_FRAME_LIMIT * maxWaitMs` after its first packet.
+ */
+function pacedFrameCap(f: PendingFrameTimes, maxWaitMs: number): number {
+  return Math.min(f.lastArrivalMs + maxWaitMs, f.firstArrivalMs + PACED_FRAME_LIMIT * maxWaitMs);
+}
+
+function checkInterval(name: string, v: number): void {
+  if (!(v >= 0) || !Number.isFinite(v)) throw new RangeError(`${name} must be a finite number >= 0, got ${v}`);
+}
+
 /**
  * Classic: NACK every missing sequence number once (RFC 4585 §6.2.1 generic NACK; no repeats,
- * unlike libwebrtc, which retries until the RTT-based deadline) and rate-limit keyframe requests.
+ * unlike libwebrtc, which retries until the RTT-based deadline), wait for a frame until
+ * `maxWaitMs` after its newest packet, and rate-limit keyframe requests.
  */
 export function classicPolicy(options: ClassicPolicyOptions = {}): ReceivePolicy {
   const keyframeRequestIntervalMs = options.keyframeRequestIntervalMs ?? 500;
   const maxNackRun = options.maxNackRun ?? 512;
-  if (!(keyframeRequestIntervalMs >= 0)) throw new RangeError(`keyframeRequestIntervalMs must be >= 0, got ${keyframeRequestIntervalMs}`);
+  checkInterval("keyframeRequestIntervalMs", keyframeRequestIntervalMs);
   const sent = new Set<number>();
   const order: number[] = [];
   return {
     name: "classic",
+    retransmissions: true,
     keyframeRequestIntervalMs,
+    keyframeRequestOnLoss: true,
     onLoss(seqs) {
       if (seqs.length > maxNackRun) return { nack: [] };
       const nack = seqs.filter((s) => !sent.has(s));
@@ -57,5 +119,53 @@ export function classicPolicy(options: ClassicPolicyOptions = {}): ReceivePolicy
       }
       return { nack };
     },
+    frameDeadlineMs: (f, maxWaitMs) => pacedFrameCap(f, maxWaitMs),
   };
+}
+
+export interface ResilientPolicyOptions {
+  /**
+   * Default 500 ms. With intra-only frames (what the publisher sends on a lossy link without
+   * retransmission) the next frame repairs the chain by itself; the request matters only with
+   * longer keyframe intervals, where asking more often than an encoder restart plus a round trip
+   * takes would only buy a second keyframe.
+   */
+  readonly keyframeRequestIntervalMs?: number;
+  /**
+   * How long a gap may stay open before the frame is given up. Without retransmission only
+   * reordering can fill it; default 20 ms.
+   */
+  readonly reorderWindowMs?: number;
+}
+
+/**
+ * Resilient: never NACK; give a frame up `reorderWindowMs` after its loss became visible (a gap,
+ * or the next frame started), or at the buffer's `maxWaitMs` cap, whichever comes first. A frame
+ * whose packets still arrive in order on a slow link is not cut short: only the cap applies to it.
+ * A keyframe is requested only when a frame arrives that the loss made undecodable: with the
+ * intra-only frames a publisher sends on a lossy link, never.
+ */
+export function resilientPolicy(options: ResilientPolicyOptions = {}): ReceivePolicy {
+  const keyframeRequestIntervalMs = options.keyframeRequestIntervalMs ?? 500;
+  const reorderWindowMs = options.reorderWindowMs ?? 20;
+  checkInterval("keyframeRequestIntervalMs", keyframeRequestIntervalMs);
+  checkInterval("reorderWindowMs", reorderWindowMs);
+  return {
+    name: "resilient",
+    retransmissions: false,
+    keyframeRequestIntervalMs,
+    keyframeRequestOnLoss: false,
+    onLoss: () => ({ nack: [] }),
+    frameDeadlineMs(f, maxWaitMs) {
+      const cap = pacedFrameCap(f, maxWaitMs);
+      return f.lossSuspectedMs === undefined ? cap : Math.min(cap, f.lossSuspectedMs + reorderWindowMs);
+    },
+  };
+}
+
+/** The policy of that name with its defaults; a clear error for any other name. */
+export function receivePolicyByName(name: string): ReceivePolicy {
+  if (name === "classic") return classicPolicy();
+  if (name === "resilient") return resilientPolicy();
+  throw new RangeError(`receive policy must be "resilient" or "classic", got ${JSON.stringify(name)}`);
 }

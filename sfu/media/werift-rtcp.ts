@@ -5,9 +5,12 @@
  *
  * werift quirks to know when choosing a policy:
  *  - A receiver whose codec negotiated `nack` runs its own NackHandler: it NACKs every sequence gap
- *    by itself, every 5 ms, up to 10 times per packet, whatever our policy says. With the classic
- *    policy that duplicates our NACKs (harmless: the sender resends from its cache); for a
- *    loss-resilient policy that wants no retransmissions, do not negotiate `nack` at all.
+ *    by itself, every 5 ms, up to 10 times per packet, whatever our policy says. Next to a classic
+ *    policy that duplicates our NACKs many times over: at a 100 ms round trip the sender resent
+ *    1248 packets for 104 lost ones (tests/integration/resilient-receive.test.ts).
+ *  - Its test (`receiver.nackEnabled`) looks for any feedback of type "nack", and `nack pli` is one:
+ *    declining generic NACK in the SDP is not enough, the NackHandler runs as long as PLI is
+ *    negotiated. The call server calls `stopWeriftNacks` for every policy, so NACKs are the policy's.
  *  - `sendRtcpPLI` does nothing unless `nack pli` was negotiated, and swallows send errors.
  */
 import { GenericNack, type RTCRtpReceiver, RtcpTransportLayerFeedback } from "werift";
@@ -16,6 +19,15 @@ import { type MediaLog, silentLog } from "./errors.ts";
 export interface RtcpCallbacks {
   readonly onKeyframeNeeded: (ssrc: number) => void;
   readonly onNack: (ssrc: number, sequenceNumbers: number[]) => void;
+}
+
+/**
+ * Keeps werift's NackHandler from ever seeing a packet (werift 0.24: `handleRTP` feeds it only
+ * while `nackEnabled` is truthy). PLI is untouched. After this `receiver.nackEnabled` is
+ * undefined, which is how callers can check it.
+ */
+export function stopWeriftNacks(receiver: RTCRtpReceiver): void {
+  Object.defineProperty(receiver, "nackEnabled", { configurable: true, get: () => undefined });
 }
 
 export function weriftRtcpCallbacks(receiver: RTCRtpReceiver, log: MediaLog = silentLog): RtcpCallbacks {

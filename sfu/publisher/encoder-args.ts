@@ -70,9 +70,12 @@ export function encoderArgs(s: EncoderSettings): string[] {
       "-f", s.h264Framing === "flv" ? "flv" : "h264", "pipe:1",
     ];
   }
+  // Intra-only (a GOP of one frame): libvpx's rate control gives every keyframe a boost and sent
+  // 399 kbps under a 200 kbps cap; capping an intra frame at 100% of the average frame holds it.
+  const intraCap = gop === "1" ? ["-max-intra-rate", "100"] : [];
   return [
     ...input, ...graph,
-    "-c:v", "libvpx", "-deadline", "realtime", "-cpu-used", s.speed ?? "8", "-lag-in-frames", "0", "-auto-alt-ref", "0", ...common,
+    "-c:v", "libvpx", "-deadline", "realtime", "-cpu-used", s.speed ?? "8", "-lag-in-frames", "0", "-auto-alt-ref", "0", ...intraCap, ...common,
     "-f", "ivf", "pipe:1",
   ];
 }

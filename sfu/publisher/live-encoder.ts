@@ -14,6 +14,9 @@
  *
  * Frames that arrive while the encoder is still busy with the previous one are dropped (a live
  * source does not queue), and counted.
+ *
+ * Intra-only (`setIntraOnly`): every frame a keyframe (`-g 1`), for links whose losses nobody
+ * repairs (loss-resilience.ts); also a restart.
  */
 import { existsSync } from "node:fs";
 import { i420FromBuffer } from "../../encoder/prefilter/index.ts";
@@ -64,6 +67,7 @@ export class LiveEncoder {
   private generation = 0;
   private map: ImportanceMap | null = null;
   private rate: RateSettings = { maxBitrateBps: null, maxFramerate: null };
+  private intra = false;
   private pendingReasons = new Set<RestartReason>();
   private timer: NodeJS.Timeout | null = null;
   private restartQueued = false;
@@ -117,6 +121,17 @@ export class LiveEncoder {
     this.requestRestart("keyframe");
   }
 
+  /** Every frame a keyframe (true), or keyframes at the configured interval (false). */
+  setIntraOnly(on: boolean): void {
+    if (on === this.intra) return;
+    this.intra = on;
+    this.requestRestart("intra-only");
+  }
+
+  get intraOnly(): boolean {
+    return this.intra;
+  }
+
   /** What the encoder runs with now (the latest process). */
   get settings(): EncoderSettings {
     return this.procs[this.procs.length - 1]?.settings ?? this.desiredSettings();
@@ -149,11 +164,13 @@ export class LiveEncoder {
   private desiredSettings(): EncoderSettings {
     const o = this.opts;
     const rects = this.map && o.route !== "prefilter" ? roiRectsForMap(this.map, o.width, o.height, o.codec) : [];
+    const fps = Math.min(o.fps, this.rate.maxFramerate ?? Infinity);
     return {
       codec: o.codec, width: o.width, height: o.height,
-      fps: Math.min(o.fps, this.rate.maxFramerate ?? Infinity),
+      fps,
       bitrateBps: Math.min(o.bitrateBps, this.rate.maxBitrateBps ?? Infinity),
-      keyframeIntervalSec: o.keyframeIntervalSec,
+      // One frame's interval: encoderArgs makes that a GOP of one frame.
+      keyframeIntervalSec: this.intra ? 1 / fps : o.keyframeIntervalSec,
       h264Framing: o.h264Framing, rects,
       ...(o.speed !== undefined ? { speed: o.speed } : {}),
     };

@@ -27,7 +27,7 @@ export interface LiveEncoderOptions {
   readonly fps?: number;
   /** Configured bitrate; rate targets can lower it, never raise it above this. */
   readonly bitrateBps: number;
-  /** Default 10 s; a restart or keyframe request starts a new interval. */
+  /** Default 10 s; a restart or keyframe request starts a new interval. `setIntraOnly(true)` makes every frame a keyframe. */
   readonly keyframeIntervalSec?: number;
   /** How region maps are applied. Default "encoder-roi". */
   readonly route?: ContextRoute;
@@ -101,7 +101,7 @@ export interface EncodedFrame {
   readonly generation: number;
 }
 
-export type RestartReason = "start" | "region-map" | "rate" | "keyframe" | "recover";
+export type RestartReason = "start" | "region-map" | "rate" | "keyframe" | "recover" | "intra-only";
 
 export interface RateSettings {
   /** Cap on the encoder's bitrate (bits per second); null = the configured bitrate. */

@@ -9,10 +9,14 @@
  *   (BitrateCap), RTCP PLI asks for a keyframe;
  * - `answer-chunk`: streamed answers to the questions asked with `ask()`.
  *
+ * Loss: when the server's answer declines generic NACK (its resilient receive policy), lost packets
+ * are not repaired, so on a lossy link (RTCP receiver reports) every frame goes out as a keyframe
+ * and a PLI needs no restart (LossResilience). NACKs and retransmissions are counted in `stats()`.
+ *
  * It reports its own figures with `stats()` and, every `metricsIntervalMs`, as a `metrics` message.
  */
 import { randomInt, randomUUID } from "node:crypto";
-import { ReceiverEstimatedMaxBitrate, RtcpPayloadSpecificFeedback, type RtcpPacket } from "werift";
+import { ReceiverEstimatedMaxBitrate, RtcpPayloadSpecificFeedback, RtcpRrPacket, type RTCRtpSender, type RtcpPacket } from "werift";
 import { RtpPacketizer } from "../../encoder/rtp/packetizer.ts";
 import { serializeRtp } from "../../encoder/rtp/packet.ts";
 import { parseDataChannelMessage, type FromPublisherMessage, type RateTargetMessage, type RegionMapMessage } from "../protocol/datachannel.ts";
@@ -21,6 +25,7 @@ import { AnswerStreams } from "./answers.ts";
 import { PublisherError } from "./errors.ts";
 import { TypedEvents } from "./events.ts";
 import { LiveEncoder, type EncodedFrame, type LiveEncoderCounters, type LiveEncoderOptions } from "./live-encoder.ts";
+import { LossResilience, type LossResilienceOptions } from "./loss-resilience.ts";
 import { createPublisherPeer, negotiate, type PublisherPeer } from "./peer.ts";
 import { RateMeter } from "./rate-meter.ts";
 import { BitrateCap } from "./rate-policy.ts";
@@ -41,6 +46,8 @@ export interface HeadlessPublisherOptions {
   readonly questionsVia?: "datachannel" | "signaling";
   /** `metrics` to the server every this many ms; 0 = never. Default 1000. */
   readonly metricsIntervalMs?: number;
+  /** When to send every frame as a keyframe if the server repairs no loss. */
+  readonly lossResilience?: LossResilienceOptions;
   /** Wall clock, ms since the epoch (region maps' `validUntilMs` is on it). Default `Date.now`. */
   readonly now?: () => number;
   readonly logger?: Logger;
@@ -60,6 +67,17 @@ export interface PublisherStats {
   readonly bitrateCapBps: number;
   readonly rembBps: number | null;
   readonly packetsSent: number;
+  /** Whether the server negotiated generic NACK (null before negotiation). */
+  readonly retransmissionsNegotiated: boolean | null;
+  /** Every frame a keyframe, because the link loses packets nobody repairs. */
+  readonly intraOnly: boolean;
+  /** Smoothed fraction lost from the server's receiver reports (null before the first). */
+  readonly reportedLossRate: number | null;
+  /** Generic NACK packets received, the sequence numbers they listed, and packets resent for them. */
+  readonly nacksReceived: number;
+  readonly packetsNacked: number;
+  readonly packetsRetransmitted: number;
+  readonly keyframeRequests: number;
   readonly encoder: Readonly<LiveEncoderCounters>;
 }
 
@@ -68,7 +86,9 @@ export interface PublisherEvents {
   state: PublisherState;
   "region-map": RegionMapDecision | { readonly expired: number };
   rate: { readonly bitrateCapBps: number; readonly maxFramerate: number | null; readonly source: "server" | "remb" };
-  "keyframe-request": { readonly source: "pli" };
+  "keyframe-request": { readonly source: "pli"; readonly restart: boolean };
+  /** Every frame a keyframe or not, from the receiver reports' loss. */
+  "loss-resilience": { readonly intraOnly: boolean; readonly lossRate: number };
   frame: EncodedFrame;
   /** The video file ended (no loop). */
   "video-ended": undefined;
@@ -89,6 +109,10 @@ export class HeadlessPublisher {
   private packetizer: RtpPacketizer | null = null;
   private rateTarget: RateTargetMessage | null = null;
   private packetsSent = 0;
+  private resilience: LossResilience | null = null;
+  private nacks = 0;
+  private nackedSeqs = 0;
+  private plis = 0;
   private firstCaptureMs: number | null = null;
   private expiryTimer: NodeJS.Timeout | null = null;
   private metricsTimer: NodeJS.Timeout | null = null;
@@ -152,6 +176,15 @@ export class HeadlessPublisher {
     return stream;
   }
 
+  /**
+   * The werift sender of the video (null before negotiation): for diagnostics, and for link
+   * emulation in tests (wrapping its transport's `sendRtp` drops packets after werift cached them
+   * for retransmission, as a lossy link would).
+   */
+  get videoSender(): RTCRtpSender | null {
+    return this.peer?.transceiver.sender ?? null;
+  }
+
   /** ffmpeg processes still running (for leak checks). */
   get childPids(): number[] {
     return this.encoder.childPids;
@@ -170,6 +203,14 @@ export class HeadlessPublisher {
       bitrateCapBps: Math.min(this.cap.capBps, s.maxBitrateBps ?? Infinity),
       rembBps: this.cap.remb,
       packetsSent: this.packetsSent,
+      retransmissionsNegotiated: this.resilience?.retransmissions ?? null,
+      intraOnly: this.encoder.intraOnly,
+      reportedLossRate: this.resilience?.lossRate ?? null,
+      nacksReceived: this.nacks,
+      packetsNacked: this.nackedSeqs,
+      // werift counts what it resent in a private field; read, never written.
+      packetsRetransmitted: (this.videoSender as unknown as { retransmittedPacketsSent?: number } | null)?.retransmittedPacketsSent ?? 0,
+      keyframeRequests: this.plis,
       encoder: { ...this.encoder.counters },
     };
   }
@@ -198,12 +239,26 @@ export class HeadlessPublisher {
       initialSequenceNumber: randomInt(0x10000), initialTimestamp: randomInt(0x1_0000_0000 - 1),
       ...(codec === "vp8" ? { initialPictureId: randomInt(0x8000) } : {}),
     });
+    // The answer's feedback for our codec: generic NACK is `nack` without a parameter (RFC 4585 §4.2).
+    const retransmissions = (sender.codec?.rtcpFeedback ?? []).some((f) => f.type === "nack" && !f.parameter);
+    const resilience = (this.resilience = new LossResilience(retransmissions, this.opts.lossResilience));
+    this.log.info("publisher.negotiated", { codec, retransmissions });
     sender.onPictureLossIndication.subscribe(() => {
-      this.events.emit("keyframe-request", { source: "pli" });
-      this.encoder.requestKeyframe();
+      this.plis++;
+      const restart = resilience.keyframeRequestNeedsRestart();
+      this.events.emit("keyframe-request", { source: "pli", restart });
+      if (restart) this.encoder.requestKeyframe();
+    });
+    sender.onGenericNack.subscribe((n) => {
+      this.nacks++;
+      this.nackedSeqs += n.lost.length;
     });
     sender.onRtcp.subscribe((p: RtcpPacket) => {
       if (p instanceof RtcpPayloadSpecificFeedback && p.feedback instanceof ReceiverEstimatedMaxBitrate) this.onRemb(Number(p.feedback.bitrate));
+      if (p instanceof RtcpRrPacket) {
+        const report = p.reports.find((r) => r.ssrc === sender.ssrc);
+        if (report) this.onReceiverReport(resilience, report.fractionLost / 256);
+      }
     });
     peer.control.onMessage.subscribe((data) => this.onControl(data));
     peer.pc.connectionStateChange.subscribe((s) => {
@@ -273,6 +328,14 @@ export class HeadlessPublisher {
     this.cap.setServerCap(msg.maxBitrateBps);
     this.encoder.setRate({ maxBitrateBps: this.cap.capBps, maxFramerate: msg.maxFramerate });
     this.events.emit("rate", { bitrateCapBps: this.cap.capBps, maxFramerate: msg.maxFramerate, source: "server" });
+  }
+
+  private onReceiverReport(resilience: LossResilience, fractionLost: number): void {
+    if (!resilience.onReceiverReport(Math.min(1, Math.max(0, fractionLost)), performance.now())) return;
+    const lossRate = resilience.lossRate ?? fractionLost;
+    this.log.info("publisher.loss_resilience", { intraOnly: resilience.intraOnly, lossRate: Number(lossRate.toFixed(4)) });
+    this.encoder.setIntraOnly(resilience.intraOnly);
+    this.events.emit("loss-resilience", { intraOnly: resilience.intraOnly, lossRate });
   }
 
   private onRemb(bps: number): void {

@@ -104,6 +104,13 @@ describe("encoderArgs / decoderArgs", () => {
     expect(encoderArgs({ ...base, h264Framing: "annexb" }).join(" ")).toMatch(/-f h264 pipe:1$/);
   });
 
+  it("intra-only (a keyframe interval of one frame), is -g 1; VP8 then caps each intra frame at the average frame", () => {
+    const intra = { ...base, keyframeIntervalSec: 1 / base.fps };
+    expect(encoderArgs(intra).join(" ")).toContain("-g 1 ");
+    expect(encoderArgs({ ...intra, codec: "vp8" }).join(" ")).toContain("-max-intra-rate 100");
+    expect(encoderArgs({ ...base, codec: "vp8" }).join(" ")).not.toContain("-max-intra-rate");
+  });
+
   it("decoderArgs with loop, reads in real time and loops before the input", () => {
     const a = decoderArgs({ input: "a.mkv", loop: true, width: 640, height: 360, fps: 30 }).join(" ");
     expect(a).toContain("-stream_loop -1 -re -i a.mkv");

@@ -50,6 +50,12 @@ async function startCall(opts: { sendMaps: boolean; normal: typeof HIGH; codec?:
     secret: SECRET, ffmpeg, model: engine,
     regionFinder: { find: (q, f) => engine.textRegionsForQuestion(q, f) },
     normalRate: opts.normal, mappedRate: LOW, sendMaps: opts.sendMaps,
+    // The map's gain is measured at 15 fps, where LOW's control margin was set. Left free, the
+    // resilient policy's frame-rate target takes a loss-free call to 7 fps, doubling the bits per
+    // frame: the control then read the seat in 1 of 5 runs at 160 kbps. That gain is the frame
+    // rate's, not the map's, so 15 fps is held here: a 1/15 s freshness floor, and LOW's bits per
+    // frame at 15 fps counted as enough (sfu/media/frame-rate-target.ts).
+    frameRate: { maxFrameAgeMs: 1000 / 15, minBitsPerFrame: LOW.maxBitrateBps / 15 },
   });
   const addr = await server.listen(0, "127.0.0.1");
   const url = `ws://127.0.0.1:${addr.port}/ws`;

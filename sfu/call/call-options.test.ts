@@ -1,0 +1,15 @@
+import { describe, expect, it } from "vitest";
+import { CallServer, type CallServerOptions } from "./call-server.ts";
+
+const base: CallServerOptions = {
+  secret: "unit-test-secret-0123456789abcdef0123", ffmpeg: "ffmpeg", regionFinder: null,
+  model: { ask: async () => ({ text: "", cannotAnswer: true }) } as unknown as CallServerOptions["model"],
+};
+
+describe("CallServer options", () => {
+  it("constructor: a bad receive policy, frame-rate option or frame wait is a RangeError naming it, before anything starts", () => {
+    expect(() => new CallServer({ ...base, receivePolicy: "nack" as never })).toThrow(/receive policy must be "resilient" or "classic", got "nack"/);
+    expect(() => new CallServer({ ...base, frameRate: { samplingFps: 0 } })).toThrow(/samplingFps/);
+    expect(() => new CallServer({ ...base, frameWaitMs: -5 })).toThrow(/frameWaitMs/);
+  });
+});

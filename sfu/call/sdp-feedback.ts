@@ -1,0 +1,22 @@
+/**
+ * Declining generic NACK in an offer (RFC 4585 §4.2: the answerer removes the rtcp-fb values it
+ * does not want; generic NACK is `a=rtcp-fb:PT nack` with no parameter, §6.2.1). The resilient
+ * receive policy wants no retransmissions, and werift's answerer copies the offer's feedback into
+ * its answer and runs a NackHandler of its own (NACKs every gap, every 5 ms, up to 10 times)
+ * whenever `nack` is in it, so the offer is changed before werift sees it. `nack pli`, `ccm fir`,
+ * `goog-remb` and `transport-cc` stay. The publisher reads the answer: no `nack` there tells it that
+ * lost packets will not be repaired (sfu/publisher/loss-resilience.ts).
+ *
+ * Pure string work.
+ */
+const GENERIC_NACK = /^a=rtcp-fb:(\*|\d+) nack[ \t]*$/;
+
+export function withoutGenericNack(sdp: string): string {
+  const eol = sdp.includes("\r\n") ? "\r\n" : "\n";
+  return sdp.split(eol).filter((line) => !GENERIC_NACK.test(line)).join(eol);
+}
+
+/** True when any codec in the description negotiates generic NACK. */
+export function hasGenericNack(sdp: string): boolean {
+  return sdp.split(/\r?\n/).some((line) => GENERIC_NACK.test(line));
+}
