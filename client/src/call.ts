@@ -33,6 +33,9 @@ export interface CallEvents {
   problem(message: string, fatal: boolean): void;
 }
 
+export type Degradation = "balanced" | "maintain-resolution" | "maintain-framerate";
+export const DEGRADATIONS: readonly Degradation[] = ["balanced", "maintain-resolution", "maintain-framerate"];
+
 export interface JoinOptions {
   /** e.g. "http://127.0.0.1:8080"; the WebSocket URL is derived from it. */
   readonly origin: string;
@@ -41,6 +44,12 @@ export interface JoinOptions {
   /** Plays the camera stream; its size is the send size. */
   readonly video: HTMLVideoElement;
   readonly events: CallEvents;
+  /**
+   * What the browser gives up when bits are short (WebRTC-PC RTCDegradationPreference). Default
+   * "balanced" (the browsers' own default for cameras). See client/README.md for what each does
+   * to the AI's reading.
+   */
+  readonly degradation?: Degradation;
   /** Frame rate before the server's first target. Default 15. */
   readonly initialFps?: number;
   readonly joinTimeoutMs?: number;
@@ -98,7 +107,7 @@ export class Call {
     const { ws, joined } = await openSignalling(o.origin, token, o.joinTimeoutMs ?? 10_000);
     const pc = new RTCPeerConnection({ iceServers: joined.iceServers, bundlePolicy: "max-bundle" });
     const control = pc.createDataChannel("control", { ordered: true });
-    const pipeline = new CameraPipeline(o.video, o.initialFps ?? 15);
+    const pipeline = new CameraPipeline(o.video, o.initialFps ?? 15, o.degradation ?? "balanced");
     const sender = pc.addTransceiver(pipeline.track, { direction: "sendonly" }).sender;
     const call = new Call(o, ws, joined, pc, sender, control, pipeline);
     call.wire();
@@ -226,9 +235,9 @@ export class Call {
         e.maxBitrate = target.maxBitrateBps;
         e.maxFramerate = target.maxFramerate;
       }
-      // The AI reads detail: lower the frame rate, never the resolution (WebRTC-PC §5.2
-      // RTCDegradationPreference). Not every browser takes it; the content hint says the same.
-      (p as RTCRtpSendParameters & { degradationPreference?: string }).degradationPreference = "maintain-resolution";
+      // WebRTC-PC RTCDegradationPreference; not every browser takes it (then the content hint,
+      // set by the pipeline, says the same).
+      (p as RTCRtpSendParameters & { degradationPreference?: string }).degradationPreference = this.o.degradation ?? "balanced";
       try {
         await this.sender.setParameters(p);
       } catch {

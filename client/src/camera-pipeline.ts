@@ -42,7 +42,7 @@ export class CameraPipeline {
   private stopped = false;
 
   /** `video` plays the camera stream (it may be the visible preview). */
-  constructor(private readonly video: HTMLVideoElement, fps: number) {
+  constructor(private readonly video: HTMLVideoElement, fps: number, degradation: "balanced" | "maintain-resolution" | "maintain-framerate" = "balanced") {
     this.width = video.videoWidth;
     this.height = video.videoHeight;
     if (!(this.width > 0 && this.height > 0)) throw new Error("the camera video has no size yet; wait for loadedmetadata");
@@ -57,9 +57,10 @@ export class CameraPipeline {
     const stream = this.canvas.captureStream(0);
     const track = stream.getVideoTracks()[0];
     if (!track) throw new Error("canvas.captureStream gave no video track");
-    // "detail": the AI reads text, so the browser should keep the resolution and drop frames
-    // rather than blur the picture when bits are short (W3C mst-content-hint §3).
-    track.contentHint = "detail";
+    // The content hint carries the same choice as setParameters' degradationPreference, for
+    // browsers that take only one of them (W3C mst-content-hint §3: "detail" keeps resolution,
+    // "motion" keeps frame rate, "" lets the browser balance).
+    track.contentHint = degradation === "maintain-resolution" ? "detail" : degradation === "maintain-framerate" ? "motion" : "";
     this.track = track;
     this.tick();
   }

@@ -6,7 +6,7 @@
  * `window.aiCall` exposes the call's figures and a few actions for automation (the end-to-end
  * test reads the same `getStats` figures the stats panel shows).
  */
-import { Call, type CallSnapshot } from "./call.ts";
+import { Call, DEGRADATIONS, type CallSnapshot, type Degradation } from "./call.ts";
 import { drawOverlay } from "./overlay.ts";
 import { cameraErrorMessage } from "./errors.ts";
 import { formatBitrate, median } from "./stats.ts";
@@ -105,6 +105,7 @@ async function onJoin(ev: SubmitEvent): Promise<void> {
       room: ui.room.value,
       name: ui.name.value,
       video: ui.preview,
+      ...(DEGRADATIONS.includes(params.get("degradation") as Degradation) ? { degradation: params.get("degradation") as Degradation } : {}),
       events: {
         status: setStatus,
         problem: (text, fatal) => {

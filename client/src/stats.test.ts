@@ -16,7 +16,7 @@ describe("uplinkSample", () => {
     ]);
     expect(s).toEqual({
       timestampMs: 1000, bytesSent: 10_000, framesEncoded: 30, frameWidth: 1280, frameHeight: 720,
-      packetsLost: 4, packetsSent: 100, rttMs: 42, qualityLimitation: "bandwidth",
+      packetsLost: 4, packetsSent: 100, rttMs: 42, qpSum: null, qualityLimitation: "bandwidth",
     });
   });
 
@@ -36,16 +36,17 @@ describe("uplinkSample", () => {
 });
 
 describe("uplinkRates", () => {
-  const a = uplinkSample([outbound(), { type: "remote-inbound-rtp", kind: "video", packetsLost: 0 }])!;
+  const a = uplinkSample([outbound({ qpSum: 300 }), { type: "remote-inbound-rtp", kind: "video", packetsLost: 0 }])!;
   it("gives bits per second, frames per second and the loss over the interval", () => {
     const b = uplinkSample([
-      outbound({ timestamp: 3000, bytesSent: 110_000, framesEncoded: 60, packetsSent: 200 }),
+      outbound({ timestamp: 3000, bytesSent: 110_000, framesEncoded: 60, packetsSent: 200, qpSum: 1500 }),
       { type: "remote-inbound-rtp", kind: "video", packetsLost: 10 },
     ])!;
     const r = uplinkRates(a, b)!;
     expect(r.bitrateBps).toBeCloseTo(400_000, 6);
     expect(r.framerate).toBeCloseTo(15, 6);
     expect(r.lossRatio).toBeCloseTo(0.1, 6);
+    expect(r.meanQp).toBeCloseTo(40, 6);
   });
 
   it("is null for an empty or backwards interval (a renegotiated sender restarts its counters)", () => {

@@ -17,6 +17,8 @@ export interface UplinkSample {
   readonly packetsLost: number | null;
   readonly packetsSent: number;
   readonly rttMs: number | null;
+  /** Sum of the encoder's quantiser over the frames encoded (codec's own scale; VP8 0-127). */
+  readonly qpSum: number | null;
   /** Why the encoder is holding back, as the browser says ("bandwidth", "cpu", "none"). */
   readonly qualityLimitation: string | null;
 }
@@ -27,6 +29,8 @@ export interface UplinkRates {
   readonly framerate: number;
   /** Lost / (lost + received) over the interval; null until the receiver has reported. */
   readonly lossRatio: number | null;
+  /** Mean quantiser of the frames encoded in the interval (null when none or not reported). */
+  readonly meanQp: number | null;
 }
 
 type StatsEntry = { readonly type?: unknown; readonly kind?: unknown; readonly mediaType?: unknown; readonly [k: string]: unknown };
@@ -60,6 +64,7 @@ export function uplinkSample(entries: Iterable<StatsEntry>): UplinkSample | null
     packetsLost: remote ? num(remote.packetsLost) : null,
     packetsSent: num(out.packetsSent) ?? 0,
     rttMs: rtt === null ? null : rtt * 1000,
+    qpSum: num(out.qpSum),
     qualityLimitation: typeof out.qualityLimitationReason === "string" ? out.qualityLimitationReason : null,
   };
 }
@@ -74,7 +79,10 @@ export function uplinkRates(prev: UplinkSample, cur: UplinkSample): UplinkRates 
     const sent = Math.max(0, cur.packetsSent - prev.packetsSent);
     lossRatio = sent > 0 ? Math.min(1, lost / sent) : 0;
   }
+  const frames = cur.framesEncoded - prev.framesEncoded;
+  const meanQp = prev.qpSum !== null && cur.qpSum !== null && frames > 0 ? (cur.qpSum - prev.qpSum) / frames : null;
   return {
+    meanQp,
     bitrateBps: ((cur.bytesSent - prev.bytesSent) * 8 * 1000) / dtMs,
     framerate: (Math.max(0, cur.framesEncoded - prev.framesEncoded) * 1000) / dtMs,
     lossRatio,

@@ -49,6 +49,13 @@ export interface ClipSpec {
    * the picture then stays still, so no encoder can keep a once-sharp region for free.
    */
   readonly shakePx?: number;
+  /**
+   * Hand-held camera that also turns: the picture rotates back and forth by up to this many
+   * radians about its centre (default 0), resampled every frame. The sway above moves whole pixels,
+   * which motion compensation copies exactly, so a sign coded sharp once stays sharp at any bitrate;
+   * a sub-pixel turn has to be paid for in every frame, as with a real camera.
+   */
+  readonly wobbleRad?: number;
   /** Filled rectangles drawn over the background, under the signs. */
   readonly boxes?: readonly BoxSpec[];
 }
@@ -143,13 +150,18 @@ export function clipFilterGraph(spec: ClipSpec): string {
   const sway = shake > 0
     ? `pad=${w + 2 * shake}:${h + 2 * shake}:${shake}:${shake}:color=0x30405a,crop=${w}:${h}:x='${shake}+${shake}*sin(2*PI*t*0.7)':y='${shake}+${shake}*cos(2*PI*t*0.45)',`
     : "";
-  parts.push(`[${last}]${sway}trim=duration=${durationSec},setpts=PTS-STARTPTS[out]`);
+  const wobble = spec.wobbleRad ?? 0;
+  const turn = wobble > 0 ? `rotate=a='${wobble}*sin(2*PI*t*0.37)':c=0x30405a,` : "";
+  parts.push(`[${last}]${sway}${turn}trim=duration=${durationSec},setpts=PTS-STARTPTS[out]`);
   return parts.join(";");
 }
 
 export function validateClipSpec(spec: ClipSpec): void {
   if (!Number.isInteger(spec.width) || !Number.isInteger(spec.height) || spec.width < 64 || spec.height < 64 || spec.width % 2 || spec.height % 2) {
     throw new EncoderError("INVALID_SIZE", `clip size must be even integers >= 64, got ${spec.width}x${spec.height}`);
+  }
+  if (spec.wobbleRad !== undefined && !(spec.wobbleRad >= 0 && spec.wobbleRad <= 0.2)) {
+    throw new EncoderError("INVALID_OPTION", `clip wobbleRad must be in [0, 0.2] radians, got ${spec.wobbleRad}`);
   }
   if (!(spec.fps > 0) || !(spec.durationSec > 0)) {
     throw new EncoderError("INVALID_OPTION", `clip fps and durationSec must be > 0, got ${spec.fps}, ${spec.durationSec}`);
