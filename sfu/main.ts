@@ -4,7 +4,7 @@
  * Environment (read here only): PORT (default 8080), HOST (default 127.0.0.1), SFU_SECRET (HMAC
  * key for room tokens, >= 32 bytes; a random one per start when unset, fine for a single
  * server), FFMPEG_PATH, MLLM_BASE_URL + MLLM_MODEL (+ MLLM_API_KEY) to use an OpenAI-compatible
- * model instead of the embedded one.
+ * model instead of the embedded one, RECEIVE_POLICY (resilient, the default, or classic).
  */
 import { randomBytes } from "node:crypto";
 import { resolveFfmpeg } from "../encoder/ffmpeg/resolve.ts";
@@ -19,6 +19,11 @@ const port = Number(env.PORT ?? 8080);
 const host = env.HOST ?? "127.0.0.1";
 if (!Number.isInteger(port) || port < 0 || port > 65535) {
   console.error(`PORT must be a whole number from 0 to 65535, got "${env.PORT}"`);
+  process.exit(2);
+}
+const receivePolicy = env.RECEIVE_POLICY ?? "resilient";
+if (receivePolicy !== "resilient" && receivePolicy !== "classic") {
+  console.error(`RECEIVE_POLICY must be resilient or classic, got "${receivePolicy}"`);
   process.exit(2);
 }
 const secret = env.SFU_SECRET ?? randomBytes(32).toString("hex");
@@ -46,10 +51,11 @@ const server = new CallServer({
   },
   logger: { info: log("info"), warn: log("warn"), error: log("error") },
   httpRoutes: clientRoutes(),
+  receivePolicy,
 });
 await embedded.warmUp();
 const addr = await server.listen(port, host);
-console.log(`call server on http://${addr.address}:${addr.port}: open it in a browser to join (signalling ws://${addr.address}:${addr.port}/ws, metrics /api/metrics), model ${model.name}`);
+console.log(`call server on http://${addr.address}:${addr.port}: open it in a browser to join (signalling ws://${addr.address}:${addr.port}/ws, metrics /api/metrics), model ${model.name}, receive policy ${receivePolicy}`);
 
 const stop = async () => {
   await server.close();
