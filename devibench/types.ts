@@ -43,11 +43,21 @@ export interface Sample {
 export type Method = "baseline" | "context";
 export type RegionSource = "ground-truth" | "detector" | "grounding";
 
-/** The network axis. "none" = the encoded stream reaches the model intact; later issues add traces and loss. */
-export interface NetworkCondition {
-  readonly name: string;
-  readonly kind: "none";
-}
+/**
+ * The network axis. "none": the encoded stream reaches the model intact. "link": the stream is
+ * sent packet by packet over an emulated uplink (devibench/network: trace or fixed rate, loss,
+ * delay) and received with a receive policy; the model sees the newest frame available at each
+ * sampled time, and each result carries the clip's per-frame latencies.
+ */
+export type NetworkCondition =
+  | { readonly name: string; readonly kind: "none" }
+  | {
+      readonly name: string;
+      readonly kind: "link";
+      /** The `--condition`-style spec (devibench/network/conditions.ts), e.g. "loss=0.05,rtt=100". */
+      readonly spec: string;
+      readonly policy: "classic" | "resilient";
+    };
 
 export interface Condition {
   readonly method: Method;

@@ -5,7 +5,9 @@
 import { parseArgs } from "node:util";
 import { z } from "zod";
 import { DEFAULT_LADDER, rungsByKbps } from "../../encoder/ladder/rungs.ts";
-import type { DatasetName, Method, RegionSource } from "../types.ts";
+import { LinkError } from "../../sfu/link/index.ts";
+import { parseCondition } from "../network/conditions.ts";
+import type { DatasetName, Method, NetworkCondition, RegionSource } from "../types.ts";
 
 export class UsageError extends Error {
   override readonly name = "UsageError";
@@ -45,6 +47,10 @@ Conditions
                         or grounding (the model's own boxes; openai engine)
   --rungs LIST          target kbps, from ${DEFAULT_LADDER.map((r) => r.targetKbps).join(",")} (default all)
   --codec C             h264 (default) or vp8
+  --network LIST        network conditions, separated by ";": none (default), or POLICY@SPEC with POLICY
+                        classic or resilient and SPEC as bench:network's --condition, e.g.
+                        "none;classic@loss=0.05,rtt=100;resilient@loss=0.05,rtt=100". A link condition runs
+                        the baseline method only (the context-aware encode has no network sender yet)
 
 Sampling and scoring
   --fps N               frames per second shown to the model (default 0.5)
@@ -79,6 +85,7 @@ export interface RunArgs {
   readonly regionSource: RegionSource | null;
   readonly rungs: ReadonlyArray<{ targetKbps: number; width: number; height: number }>;
   readonly codec: "h264" | "vp8";
+  readonly networks: readonly NetworkCondition[];
   readonly fps: number;
   readonly maxFrames: number;
   readonly maxSide: number;
@@ -126,7 +133,7 @@ export function parseRunArgs(argv: readonly string[]): RunArgs | "help" {
         tasks: { type: "string" }, limit: { type: "string" }, engine: { type: "string" }, "base-url": { type: "string" },
         model: { type: "string" }, "api-key-env": { type: "string" }, "timeout-ms": { type: "string" }, retries: { type: "string" },
         concurrency: { type: "string" }, methods: { type: "string" }, "region-source": { type: "string" }, rungs: { type: "string" },
-        codec: { type: "string" }, fps: { type: "string" }, "max-frames": { type: "string" }, "max-side": { type: "string" },
+        codec: { type: "string" }, network: { type: "string" }, fps: { type: "string" }, "max-frames": { type: "string" }, "max-side": { type: "string" },
         scoring: { type: "string" }, "judge-model": { type: "string" }, workers: { type: "string" }, seed: { type: "string" },
         out: { type: "string" }, "retry-errors": { type: "boolean" }, json: { type: "boolean" }, help: { type: "boolean" },
       },
@@ -181,6 +188,7 @@ export function parseRunArgs(argv: readonly string[]): RunArgs | "help" {
     regionSource: values["region-source"] === undefined ? null : get("region-source", oneOf("region-source", ["ground-truth", "detector", "grounding"] as const), "ground-truth"),
     rungs,
     codec: get("codec", oneOf("codec", ["h264", "vp8"] as const), "h264"),
+    networks: parseNetworks(values.network === undefined ? "none" : String(values.network)),
     fps: get("fps", num("fps", 0, 60), 0.5),
     maxFrames: get("max-frames", int("max-frames", 1, 64), 3),
     maxSide: get("max-side", int("max-side", 64, 8192), 1280),
@@ -205,4 +213,34 @@ export function parseRunArgs(argv: readonly string[]): RunArgs | "help" {
     throw new UsageError("--region-source ground-truth needs the synthetic set: DeViBench rows carry no regions");
   }
   return args;
+}
+
+/** `--network`: "none" or POLICY@SPEC items separated by ";"; a bad spec names its field. */
+export function parseNetworks(text: string): NetworkCondition[] {
+  const items = text.split(";").map((s) => s.trim()).filter(Boolean);
+  if (items.length === 0) throw new UsageError(`--network is empty; give "none" or e.g. "classic@loss=0.05,rtt=100"`);
+  const out: NetworkCondition[] = [];
+  for (const item of items) {
+    if (item === "none") {
+      out.push({ name: "none", kind: "none" });
+      continue;
+    }
+    const at = item.indexOf("@");
+    const policy = at < 0 ? "" : item.slice(0, at).trim();
+    if (policy !== "classic" && policy !== "resilient") {
+      throw new UsageError(`--network: "${item}" must be "none" or POLICY@SPEC with POLICY classic or resilient`);
+    }
+    const spec = item.slice(at + 1).trim();
+    let name: string;
+    try {
+      name = parseCondition(spec).name;
+    } catch (err) {
+      if (err instanceof LinkError) throw new UsageError(`--network "${item}": ${err.message} (field ${err.field})`);
+      throw err;
+    }
+    const full = `${name}/${policy}`;
+    if (out.some((n) => n.name === full)) throw new UsageError(`--network: "${full}" is given twice`);
+    out.push({ name: full, kind: "link", spec, policy });
+  }
+  return out;
 }

@@ -82,7 +82,7 @@ export async function runCommand(argv: readonly string[], io: CliIo): Promise<nu
     methods: args.methods,
     regionSource: args.regionSource ?? (args.dataset === "synthetic" ? "ground-truth" : "detector"),
     rungs: args.rungs,
-    networks: [{ name: "none", kind: "none" }],
+    networks: args.networks,
     codec: args.codec,
     sampling: { fps: args.fps, maxFrames: args.maxFrames, maxSide: args.maxSide },
     scoring: args.scoring,

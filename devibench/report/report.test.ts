@@ -92,6 +92,8 @@ describe("summarize", () => {
       cannotAnswer: 1,
       errors: 1,
       meanKbps: 100, // (90 + 110 + 100) / 3: the error has no bitrate
+      frameLatencyP50Ms: null, // no emulated link
+      frameLatencyP95Ms: null,
     });
     expect(find("context", 100)).toMatchObject({ n: 4, correct: 3, accuracy: 0.75, errors: 0, meanKbps: 100 });
     expect(find("baseline", 300)).toMatchObject({ n: 2, correct: 1, accuracy: 0.5, meanKbps: 300 });
@@ -115,6 +117,22 @@ describe("summarize", () => {
     ]);
   });
 
+  it("pools frame latencies over an emulated link, each clip's list once however many questions share it", () => {
+    const link = { name: "loss5-rtt100/classic", kind: "link" as const, spec: "loss=0.05,rtt=100", policy: "classic" as const };
+    const clipA = [100, 100, 100, 400];
+    const clipB = [100, 200];
+    const withLink = (r: SampleResult, lat: number[]): SampleResult => ({ ...r, condition: { ...r.condition, network: link }, frameLatencyMs: lat });
+    const rs = [
+      withLink(result("baseline", 100, "answered", true), clipA),
+      withLink(result("baseline", 100, "answered", false), clipA),
+      withLink(result("baseline", 100, "answered", true), clipB),
+    ];
+    const [row] = summarize(rs).filter((r) => r.taskType === ALL_TASKS);
+    // Pooled: 100 100 100 400 100 200 -> p50 100, p95 400 (nearest rank).
+    expect(row).toMatchObject({ network: "loss5-rtt100/classic", frameLatencyP50Ms: 100, frameLatencyP95Ms: 400 });
+    expect(accuracyTable(summarize(rs))).toContain("frame latency at 100 kbps (baseline): p50 100 ms, p95 400 ms");
+  });
+
   it("gives null accuracy when every result in a group failed", () => {
     const [row] = summarize([result("context", 50, "error", false)]).filter((r) => r.taskType === ALL_TASKS);
     expect(row).toMatchObject({ n: 1, errors: 1, accuracy: null, meanKbps: 50 });
@@ -125,8 +143,9 @@ describe("summarize", () => {
     const records = parseCsvStrict(csv).map((r) => r.fields);
     expect(records[0]).toEqual([
       "method", "target_kbps", "network", "task_type", "n", "correct", "accuracy", "answered", "cannot_answer", "errors", "mean_kbps",
+      "frame_latency_p50_ms", "frame_latency_p95_ms",
     ]);
-    expect(records[1]).toEqual(["baseline", "100", "none", "(all)", "4", "2", "0.6667", "2", "1", "1", "100.0"]);
+    expect(records[1]).toEqual(["baseline", "100", "none", "(all)", "4", "2", "0.6667", "2", "1", "1", "100.0", "", ""]);
     expect(records).toHaveLength(rows.length + 1);
   });
 

@@ -4,6 +4,7 @@
  * missing, encoder or model failure) says nothing about what the model saw, so it is counted but
  * not scored; "cannot answer" is a real answer from the model and counts as wrong.
  */
+import { percentile } from "../../sfu/media/stats-window.ts";
 import { csvRow } from "../datasets/csv.ts";
 import type { Method, SampleResult } from "../types.ts";
 
@@ -28,6 +29,13 @@ export interface SummaryRow {
   readonly errors: number;
   /** Mean achieved bitrate over the results that have one; null when none has. */
   readonly meanKbps: number | null;
+  /**
+   * Frame latency over an emulated link (network axis): nearest-rank p50/p95 of the per-frame
+   * latencies of the group's clips (each clip counted once, however many questions it has); null
+   * without a link.
+   */
+  readonly frameLatencyP50Ms: number | null;
+  readonly frameLatencyP95Ms: number | null;
 }
 
 interface Tally {
@@ -42,6 +50,8 @@ interface Tally {
   errors: number;
   kbpsSum: number;
   kbpsCount: number;
+  /** Per-clip latency lists, keyed by their content so each clip counts once. */
+  latencies: Map<string, readonly number[]>;
 }
 
 /** Per-group counts; rows come sorted by network, bitrate, method, then task type ("(all)" first). */
@@ -65,6 +75,7 @@ export function summarize(results: readonly SampleResult[]): SummaryRow[] {
           errors: 0,
           kbpsSum: 0,
           kbpsCount: 0,
+          latencies: new Map(),
         };
         groups.set(key, t);
       }
@@ -75,6 +86,7 @@ export function summarize(results: readonly SampleResult[]): SummaryRow[] {
         t.answered++;
         if (r.correct) t.correct++;
       }
+      if (r.frameLatencyMs && r.frameLatencyMs.length > 0) t.latencies.set(JSON.stringify(r.frameLatencyMs), r.frameLatencyMs);
       if (r.achievedKbps !== null && Number.isFinite(r.achievedKbps)) {
         t.kbpsSum += r.achievedKbps;
         t.kbpsCount++;
@@ -95,9 +107,15 @@ export function summarize(results: readonly SampleResult[]): SummaryRow[] {
       cannotAnswer: t.cannotAnswer,
       errors: t.errors,
       meanKbps: t.kbpsCount > 0 ? t.kbpsSum / t.kbpsCount : null,
+      ...latencyPercentiles([...t.latencies.values()].flat()),
     };
   });
   return rows.sort(compareRows);
+}
+
+function latencyPercentiles(values: number[]): { frameLatencyP50Ms: number | null; frameLatencyP95Ms: number | null } {
+  const r = (v: number | undefined) => (v === undefined ? null : Math.round(v));
+  return { frameLatencyP50Ms: r(percentile(values, 50)), frameLatencyP95Ms: r(percentile(values, 95)) };
 }
 
 function compareRows(a: SummaryRow, b: SummaryRow): number {
@@ -129,6 +147,8 @@ export function summaryCsv(rows: readonly SummaryRow[]): string {
     "cannot_answer",
     "errors",
     "mean_kbps",
+    "frame_latency_p50_ms",
+    "frame_latency_p95_ms",
   ];
   const lines = rows.map((r) =>
     csvRow([
@@ -143,6 +163,8 @@ export function summaryCsv(rows: readonly SummaryRow[]): string {
       r.cannotAnswer,
       r.errors,
       r.meanKbps === null ? "" : r.meanKbps.toFixed(1),
+      r.frameLatencyP50Ms ?? "",
+      r.frameLatencyP95Ms ?? "",
     ]),
   );
   return [csvRow(header), ...lines].join("\r\n") + "\r\n";
@@ -203,6 +225,11 @@ export function accuracyTable(rows: readonly SummaryRow[]): string {
     const format = (cells: string[]) => cells.map((cell, k) => cell.padStart(widths[k] ?? 0)).join("  ");
     if (out.length > 0) out.push("");
     out.push(`network: ${network}`, format(header), widths.map((w) => "-".repeat(w)).join("  "), ...body.map(format));
+    for (const [kbps, m] of byRung(rows, network)) {
+      for (const r of m.values()) {
+        if (r.frameLatencyP50Ms !== null) out.push(`frame latency at ${kbps} kbps (${r.method}): p50 ${r.frameLatencyP50Ms} ms, p95 ${r.frameLatencyP95Ms} ms`);
+      }
+    }
   }
   return out.join("\n") + "\n";
 }

@@ -15,6 +15,7 @@ import { mapFromRegions } from "../../encoder/importance/map.ts";
 import { planContextEncode } from "../../encoder/ladder/ladder.ts";
 import { MllmError, devibenchPrompt, type MllmClient, type NormalizedBox, type VideoFrame } from "../../sfu/mllm/types.ts";
 import type { Condition, PixelBox, RunConfig, Sample, SampleResult } from "../types.ts";
+import { type LinkFrames, linkFrames } from "../network/link-frames.ts";
 import { ProgressBar, runPool, type ProgressSink } from "./progress.ts";
 import { ResultLog } from "./results.ts";
 import { decodeSampledFrames, sampleTimes } from "./sampler.ts";
@@ -63,6 +64,8 @@ export function conditionsFor(config: RunConfig): Condition[] {
   for (const network of config.networks) {
     for (const rung of config.rungs) {
       for (const method of config.methods) {
+        // The network sender (devibench/network) encodes without region maps: baseline only.
+        if (network.kind === "link" && method !== "baseline") continue;
         out.push({
           method, targetKbps: rung.targetKbps, width: rung.width, height: rung.height, network,
           ...(method === "context" ? { regionSource: config.regionSource } : {}),
@@ -91,7 +94,7 @@ export async function runBenchmark(config: RunConfig, samples: readonly Sample[]
   }
   const examples: Example[] = [];
   await runPool(todo, config.workers, async (unit, index) => {
-    await runUnit(config, deps, log, unit, index, conditions, bar, examples);
+    await runUnit(config, deps, log, unit, index, todo.length, conditions, bar, examples);
   });
   writeFileSync(join(config.outDir, "examples.json"), JSON.stringify(mergeExamples(config.outDir, examples), null, 1));
   return { results: log.all(), examples, skipped: already };
@@ -107,7 +110,7 @@ function mergeExamples(outDir: string, fresh: Example[]): Example[] {
 }
 
 async function runUnit(
-  config: RunConfig, deps: RunDeps, log: ResultLog, unit: Unit, unitIndex: number,
+  config: RunConfig, deps: RunDeps, log: ResultLog, unit: Unit, unitIndex: number, unitCount: number,
   conditions: Condition[], bar: ProgressBar, examples: Example[],
 ): Promise<void> {
   const pending = (c: Condition) => unit.samples.filter((s) => !log.has(s.id, c));
@@ -141,7 +144,31 @@ async function runUnit(
 
   const times = sampleTimes(first.durationSec, config.sampling);
   for (const rung of config.rungs) {
-    const rungConds = conditions.filter((c) => c.targetKbps === rung.targetKbps);
+    // Over an emulated link: sender, link and receive policy of devibench/network, then the model.
+    for (const c of conditions.filter((c) => c.targetKbps === rung.targetKbps && c.network.kind === "link")) {
+      const ss = pending(c);
+      if (ss.length === 0 || c.network.kind !== "link") continue;
+      let net: LinkFrames;
+      try {
+        net = await linkFrames({
+          ffmpeg: deps.ffmpeg, codec: config.codec, input: source, durationSec: first.durationSec, width: rung.width, height: rung.height,
+          bitrateKbps: rung.targetKbps, spec: c.network.spec, policy: c.network.policy, seed: config.seed, clipIndex: unitIndex,
+          clipCount: unitCount, timesSec: times, maxSide: config.sampling.maxSide, cacheDir: join(unitDir, "network"),
+        });
+      } catch (err) {
+        fail(c, ss, err);
+        continue;
+      }
+      const enc = { kbps: net.sentKbps, encodeMs: net.encodeMs };
+      for (const s of ss) {
+        const r = net.frames.length > 0
+          ? await answerOne(config, deps, s, c, net.frames, enc, net.latenciesMs)
+          : result(s, c, { status: "cannot-answer", answer: "no frame had arrived by the sampled times", frameLatencyMs: net.latenciesMs });
+        log.append(r);
+        bar.tick(1, `${s.id} ${rung.targetKbps}k ${c.network.name}`);
+      }
+    }
+    const rungConds = conditions.filter((c) => c.targetKbps === rung.targetKbps && c.network.kind === "none");
     if (rungConds.every((c) => pending(c).length === 0)) continue;
     const tag = `${rung.targetKbps}k-${rung.width}x${rung.height}-${config.codec}`;
     const ext = config.codec === "h264" ? "h264" : "ivf";
@@ -253,8 +280,14 @@ async function regionsFor(config: RunConfig, deps: RunDeps, s: Sample, frames: V
   return boxes.map((b) => ({ x: b.x * info.width, y: b.y * info.height, width: b.width * info.width, height: b.height * info.height }));
 }
 
-async function answerOne(config: RunConfig, deps: RunDeps, s: Sample, c: Condition, frames: VideoFrame[], enc: EncodeResult & { encodeMs: number }): Promise<SampleResult> {
-  const common = { achievedKbps: Math.round(enc.kbps * 10) / 10, encodeMs: enc.encodeMs, frames: frames.length };
+async function answerOne(
+  config: RunConfig, deps: RunDeps, s: Sample, c: Condition, frames: VideoFrame[], enc: { kbps: number; encodeMs: number },
+  frameLatencyMs?: readonly number[],
+): Promise<SampleResult> {
+  const common = {
+    achievedKbps: Math.round(enc.kbps * 10) / 10, encodeMs: enc.encodeMs, frames: frames.length,
+    ...(frameLatencyMs ? { frameLatencyMs } : {}),
+  };
   try {
     const question = s.options ? `${s.question}\n${s.options.join("\n")}` : s.question;
     const a = await deps.engine.ask({ prompt: devibenchPrompt(question), question: s.question, frames });

@@ -1,0 +1,78 @@
+/**
+ * DeViBench's network axis (`devibench run --network classic@loss=0.05,rtt=100`): one clip sent
+ * over an emulated link with a receive policy, as bench:network does it, and the frames the model
+ * would have at the sampled times (the newest frame available at each; none yet: left out).
+ */
+import type { RtpVideoCodec } from "../../encoder/rtp/index.ts";
+import { fitWithin } from "../../sfu/mllm/jpeg.ts";
+import type { VideoFrame } from "../../sfu/mllm/types.ts";
+import { parseCondition } from "./conditions.ts";
+import { frameLatencies } from "./latency.ts";
+import { classicPolicy, resilientPolicy } from "../../sfu/media/receive-policy.ts";
+import { clipSeed, type NetworkBenchSettings, planFor, traceOffsetMs } from "./run-clip.ts";
+import { ClipEncoder, decodeReleased } from "./sender.ts";
+import { simulate } from "./simulate.ts";
+
+export interface LinkFramesRequest {
+  readonly ffmpeg: string;
+  readonly codec: RtpVideoCodec;
+  readonly input: string;
+  readonly durationSec: number;
+  readonly width: number;
+  readonly height: number;
+  readonly bitrateKbps: number;
+  readonly spec: string;
+  readonly policy: "classic" | "resilient";
+  readonly seed: number;
+  /** This clip's place in the run (spreads clips over a trace, varies the loss draws). */
+  readonly clipIndex: number;
+  readonly clipCount: number;
+  readonly timesSec: readonly number[];
+  readonly maxSide: number;
+  readonly cacheDir: string;
+}
+
+export interface LinkFrames {
+  readonly frames: VideoFrame[];
+  /** Per captured frame: capture until available (a dropped frame: until the next good one). */
+  readonly latenciesMs: number[];
+  readonly sentKbps: number;
+  readonly encodeMs: number;
+}
+
+/** bench:network's sender and receiver settings (devibench/network/bench-network.ts prints them). */
+export function defaultNetworkSettings(ffmpeg: string, codec: RtpVideoCodec, width: number, height: number, bitrateBps: number, seed: number, cacheDir: string): NetworkBenchSettings {
+  return {
+    ffmpeg, codec, width, height, bitrateBps, maxFps: 15, seed, askTimesMs: [], pacingFactor: 2.5, encodeDelayMs: 10,
+    classicExtraWaitMs: 200, resilientMaxWaitMs: 100, nackMaxRetries: 10, intraOnlyLoss: 0.01, cacheDir,
+  };
+}
+
+export async function linkFrames(r: LinkFramesRequest): Promise<LinkFrames> {
+  const condition = parseCondition(r.spec);
+  const s = defaultNetworkSettings(r.ffmpeg, r.codec, r.width, r.height, r.bitrateKbps * 1000, r.seed, r.cacheDir);
+  const plan = planFor(r.policy, condition, s);
+  const t0 = performance.now();
+  const source = await ClipEncoder.open({ ffmpeg: r.ffmpeg, input: r.input, durationSec: r.durationSec, settings: plan.sender, cacheDir: r.cacheDir });
+  const encodeMs = performance.now() - t0;
+  const sim = await simulate({
+    source, condition, policy: r.policy === "classic" ? classicPolicy() : resilientPolicy(), maxWaitMs: plan.maxWaitMs,
+    nackRetries: plan.nackRetries, seed: clipSeed(r.seed, r.clipIndex), traceOffsetMs: traceOffsetMs(condition, r.clipIndex, r.clipCount),
+    pacingBps: s.pacingFactor * s.bitrateBps, encodeDelayMs: s.encodeDelayMs,
+  });
+  const shown = [...new Set(r.timesSec.map((t) => {
+    let k = -1;
+    while (k + 1 < sim.decodable.length && sim.decodable[k + 1]!.releasedMs <= t * 1000) k++;
+    return k;
+  }).filter((k) => k >= 0))];
+  const size = fitWithin(r.width, r.height, r.maxSide);
+  const decoded = await decodeReleased(r.ffmpeg, r.codec, sim.decodable.map((d) => d.data), shown, size,
+    sim.decodable.map((d) => Math.round((d.index * 1000) / source.fps)), r.cacheDir);
+  const bytes = sim.frames.reduce((n, f) => n + f.sizeBytes, 0);
+  return {
+    frames: shown.map((k) => decoded.get(k)!),
+    latenciesMs: frameLatencies(sim.frames).latenciesMs.map((v) => Math.round(v)),
+    sentKbps: (bytes * 8) / (source.frameCount / source.fps) / 1000,
+    encodeMs: Math.round(encodeMs),
+  };
+}

@@ -1,0 +1,151 @@
+/**
+ * One clip x condition x policy of the network benchmark, end to end: encode at the policy's
+ * sender settings, simulate the link and the receive path, decode what the jitter buffer released,
+ * and ask each question at its times with the newest frame available then.
+ */
+import { createHash } from "node:crypto";
+import type { RtpVideoCodec } from "../../encoder/rtp/index.ts";
+import { frameRateTarget } from "../../sfu/media/frame-rate-target.ts";
+import { classicPolicy, resilientPolicy } from "../../sfu/media/receive-policy.ts";
+import { devibenchPrompt, type MllmClient } from "../../sfu/mllm/types.ts";
+import { scoreAnswer } from "../run/score.ts";
+import type { Sample } from "../types.ts";
+import type { NetworkConditionSpec } from "./conditions.ts";
+import { ClipEncoder, decodeReleased, type SenderSettings } from "./sender.ts";
+import { simulate, type SimulationCounters } from "./simulate.ts";
+
+export type PolicyName = "classic" | "resilient";
+
+export interface NetworkBenchSettings {
+  readonly ffmpeg: string;
+  readonly codec: RtpVideoCodec;
+  readonly width: number;
+  readonly height: number;
+  readonly bitrateBps: number;
+  /** Camera rate, and the classic sender's rate. */
+  readonly maxFps: number;
+  readonly seed: number;
+  /** Times (ms after the clip's first capture) at which each question is asked. */
+  readonly askTimesMs: readonly number[];
+  /** libwebrtc's pacing factor times the bitrate. */
+  readonly pacingFactor: number;
+  readonly encodeDelayMs: number;
+  /** Classic: the jitter buffer's wait cap beyond the RTT (sfu/media/bench-policies.ts: RTT + 200 ms is fair). */
+  readonly classicExtraWaitMs: number;
+  /** Resilient: the jitter buffer's wait cap (its default). */
+  readonly resilientMaxWaitMs: number;
+  /** Classic NACK retries (libwebrtc kMaxNackRetries). */
+  readonly nackMaxRetries: number;
+  /** Smoothed loss at which the resilient sender goes intra-only (loss-resilience.ts `enterLoss`). */
+  readonly intraOnlyLoss: number;
+  readonly cacheDir: string;
+}
+
+export interface PolicyPlan {
+  readonly sender: SenderSettings;
+  readonly maxWaitMs: number;
+  readonly nackRetries: { intervalMs: number; maxRetries: number } | null;
+}
+
+/** What each policy's sender and receiver do under a condition. */
+export function planFor(policy: PolicyName, condition: NetworkConditionSpec, s: NetworkBenchSettings): PolicyPlan {
+  const base = { codec: s.codec, width: s.width, height: s.height, bitrateBps: s.bitrateBps };
+  if (policy === "classic") {
+    return {
+      sender: { ...base, fps: s.maxFps, mode: "gop" },
+      maxWaitMs: condition.rttMs + s.classicExtraWaitMs,
+      nackRetries: { intervalMs: Math.max(1, condition.rttMs), maxRetries: s.nackMaxRetries },
+    };
+  }
+  const fps = frameRateTarget({ lossRate: condition.knownLossRate, bitrateBps: s.bitrateBps, maxFps: s.maxFps }).fps;
+  return {
+    sender: { ...base, fps, mode: condition.knownLossRate >= s.intraOnlyLoss ? "intra" : "gop" },
+    maxWaitMs: s.resilientMaxWaitMs,
+    nackRetries: null,
+  };
+}
+
+export interface AskOutcome {
+  readonly sampleId: string;
+  readonly atMs: number;
+  /** Capture index of the frame shown; null when no frame was available yet. */
+  readonly frameIndex: number | null;
+  readonly answer: string | null;
+  readonly correct: boolean;
+}
+
+export interface ClipRun {
+  readonly frames: Array<{ captureMs: number; availableMs: number | null; fate: string; sizeBytes: number; keyframe: boolean }>;
+  readonly asks: AskOutcome[];
+  readonly counters: SimulationCounters;
+  readonly restarts: number;
+  readonly sentKbps: number;
+  readonly plan: PolicyPlan;
+}
+
+/** Answers by frame content and question: classic frames decode alike under every condition. */
+export type AnswerCache = Map<string, { text: string; cannotAnswer: boolean }>;
+
+/**
+ * Where clip `k` of `n` starts in the condition's trace: spread evenly over one period, so a run
+ * samples the whole trace (its dips included) rather than its first seconds for every clip.
+ */
+export function traceOffsetMs(condition: NetworkConditionSpec, k: number, n: number): number {
+  const rate = condition.uplink.rate;
+  return rate.kind === "trace" ? Math.floor((k * rate.trace.periodMs) / n) : 0;
+}
+
+/** Loss draws differ from clip to clip but are the same for both policies (common random numbers). */
+export function clipSeed(seed: number, k: number): number {
+  return (seed * 1_000_003 + k * 7919) >>> 0;
+}
+
+export async function runClip(
+  clip: { id: string; videoPath: string; durationSec: number; samples: readonly Sample[]; index: number; of: number },
+  condition: NetworkConditionSpec, policy: PolicyName, s: NetworkBenchSettings, engine: MllmClient, cache: AnswerCache,
+): Promise<ClipRun> {
+  const plan = planFor(policy, condition, s);
+  const source = await ClipEncoder.open({ ffmpeg: s.ffmpeg, input: clip.videoPath, durationSec: clip.durationSec, settings: plan.sender, cacheDir: s.cacheDir });
+  const sim = await simulate({
+    source, condition, policy: policy === "classic" ? classicPolicy() : resilientPolicy(),
+    maxWaitMs: plan.maxWaitMs, nackRetries: plan.nackRetries, seed: clipSeed(s.seed, clip.index),
+    traceOffsetMs: traceOffsetMs(condition, clip.index, clip.of),
+    pacingBps: s.pacingFactor * s.bitrateBps, encodeDelayMs: s.encodeDelayMs,
+  });
+  // The newest decodable frame released by each ask time (release order is decode order).
+  const shownAt = s.askTimesMs.map((t) => {
+    let k = -1;
+    while (k + 1 < sim.decodable.length && sim.decodable[k + 1]!.releasedMs <= t) k++;
+    return k;
+  });
+  const decoded = await decodeReleased(
+    s.ffmpeg, s.codec, sim.decodable.map((d) => d.data), shownAt.filter((k) => k >= 0), { width: s.width, height: s.height },
+    sim.decodable.map((d) => Math.round((d.index * 1000) / source.fps)), s.cacheDir,
+  );
+  const asks: AskOutcome[] = [];
+  for (const sample of clip.samples) {
+    for (const [j, atMs] of s.askTimesMs.entries()) {
+      const k = shownAt[j]!;
+      const frame = k >= 0 ? decoded.get(k) : undefined;
+      if (!frame) {
+        asks.push({ sampleId: sample.id, atMs, frameIndex: null, answer: null, correct: false });
+        continue;
+      }
+      const key = createHash("sha1").update(frame.rgb).update(sample.question).digest("hex");
+      let a = cache.get(key);
+      if (!a) {
+        const r = await engine.ask({ prompt: devibenchPrompt(sample.question), question: sample.question, frames: [frame] });
+        a = { text: r.text, cannotAnswer: r.cannotAnswer };
+        cache.set(key, a);
+      }
+      const correct = a.cannotAnswer ? false : (await scoreAnswer("normalized-match", sample, a.text, undefined)).correct;
+      asks.push({ sampleId: sample.id, atMs, frameIndex: sim.decodable[k]!.index, answer: a.text, correct });
+    }
+  }
+  const bytes = sim.frames.reduce((n, f) => n + f.sizeBytes, 0);
+  return {
+    frames: sim.frames.map((f) => ({ captureMs: f.captureMs, availableMs: f.availableMs, fate: f.fate, sizeBytes: f.sizeBytes, keyframe: f.keyframe })),
+    asks, counters: sim.counters, restarts: source.restarts,
+    sentKbps: (bytes * 8) / (source.frameCount / source.fps) / 1000, plan,
+  };
+}

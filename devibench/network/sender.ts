@@ -1,0 +1,166 @@
+/**
+ * The sender's encoder for the network benchmark, run offline with ffmpeg, and the receiver's
+ * decoder for what the jitter buffer let through.
+ *
+ * Encoder settings follow the live publisher (sfu/publisher/encoder-args.ts): libx264 veryfast,
+ * `-tune zerolatency` (no B-frames, no lookahead), constrained baseline, ABR with the VBV at the
+ * bitrate and one second of buffer. Two modes:
+ *  - "gop": keyframes only at the start and where a PLI asked for one (`-g` longer than the clip);
+ *  - "intra": every frame a keyframe (`-g 1`), what the publisher does on a lossy link without
+ *    retransmission (sfu/publisher/loss-resilience.ts).
+ *
+ * A PLI cannot be answered from one pre-encoded stream. Here the encoder is restarted at the
+ * requested frame: a segment from that frame to the end is encoded (starting with a keyframe) and
+ * the sender continues from it; segments are cached on disk by start frame. Rate control starts
+ * afresh in the segment, as in an encoder restart (what the live publisher does on a PLI; libwebrtc
+ * instead forces a keyframe in the running encoder, whose rate control carries on).
+ */
+import { createHash } from "node:crypto";
+import { existsSync, mkdirSync, readFileSync, renameSync, rmSync, writeFileSync } from "node:fs";
+import { join } from "node:path";
+import { decodeFrames } from "../../encoder/ffmpeg/frames.ts";
+import { runFfmpeg } from "../../encoder/ffmpeg/run.ts";
+import { isH264Keyframe, type RtpVideoCodec } from "../../encoder/rtp/index.ts";
+import { readIvfFrames, splitH264AccessUnits } from "../../encoder/rtp/elementary.ts";
+import { ivfFileHeader, ivfFrameHeader } from "../../sfu/media/ivf.ts";
+import type { VideoFrame } from "../../sfu/mllm/types.ts";
+import type { EncodedFrame, FrameSource } from "./simulate.ts";
+
+export interface SenderSettings {
+  readonly codec: RtpVideoCodec;
+  readonly width: number;
+  readonly height: number;
+  readonly fps: number;
+  readonly bitrateBps: number;
+  readonly mode: "gop" | "intra";
+  /** x264 preset (default veryfast) or VP8 cpu-used (default 8), the publisher's defaults. */
+  readonly preset?: string;
+}
+
+export interface ClipEncoderOptions {
+  readonly ffmpeg: string;
+  /** The source clip (any size and rate; scaled and resampled here). */
+  readonly input: string;
+  readonly durationSec: number;
+  readonly settings: SenderSettings;
+  /** Where encoded segments are cached. */
+  readonly cacheDir: string;
+}
+
+export class ClipEncoder implements FrameSource {
+  readonly codec: RtpVideoCodec;
+  readonly fps: number;
+  frameCount = 0;
+  /** Segments encoded or read from the cache, by start frame. */
+  private readonly segments = new Map<number, EncodedFrame[]>();
+  private current = 0;
+  /** Segments this run asked for beyond the first (one per honoured keyframe request). */
+  restarts = 0;
+
+  private constructor(private readonly o: ClipEncoderOptions) {
+    this.fps = o.settings.fps;
+    this.codec = o.settings.codec;
+  }
+
+  static async open(o: ClipEncoderOptions): Promise<ClipEncoder> {
+    const e = new ClipEncoder(o);
+    const first = await e.segment(0);
+    e.frameCount = first.length;
+    if (e.frameCount === 0) throw new Error(`encoding ${o.input} gave no frames`);
+    return e;
+  }
+
+  async frame(index: number, keyframeRequested: boolean): Promise<EncodedFrame> {
+    if (index < 0 || index >= this.frameCount) throw new RangeError(`frame index ${index} outside 0..${this.frameCount - 1}`);
+    // Intra-only: every frame already is a keyframe; a request changes nothing.
+    if (keyframeRequested && this.o.settings.mode === "gop" && index > 0) {
+      this.current = index;
+      this.restarts++;
+    }
+    const seg = await this.segment(this.current);
+    const f = seg[index - this.current];
+    if (!f) throw new Error(`segment from frame ${this.current} of ${this.o.input} has no frame ${index}`);
+    return f;
+  }
+
+  private async segment(start: number): Promise<EncodedFrame[]> {
+    const have = this.segments.get(start);
+    if (have) return have;
+    const s = this.o.settings;
+    const tag = createHash("sha1").update(JSON.stringify({ input: this.o.input, s, d: this.o.durationSec })).digest("hex").slice(0, 10);
+    mkdirSync(this.o.cacheDir, { recursive: true });
+    const ext = s.codec === "h264" ? "h264" : "ivf";
+    const path = join(this.o.cacheDir, `${tag}-from${start}.${ext}`);
+    if (!existsSync(path)) {
+      const k = `${Math.round(s.bitrateBps / 1000)}k`;
+      // Longer than any clip: no keyframe but the first (x264 may still place one at a scene cut).
+      const gop = s.mode === "intra" ? "1" : "100000";
+      const graph = `[0:v:0]fps=${s.fps},scale=${s.width}:${s.height}:flags=bicubic,format=yuv420p,trim=start_frame=${start},setpts=PTS-STARTPTS[out]`;
+      const partial = `${path}.partial`;
+      try {
+        const rate = ["-b:v", k, "-maxrate", k, "-bufsize", k, "-g", gop, "-threads", "2"];
+        // VP8 as the publisher runs it (encoder-args.ts): realtime, no lag; intra-only frames capped
+        // at 100% of the average frame, else libvpx's keyframe boost overshoots the rate.
+        const codec = s.codec === "h264"
+          ? ["-c:v", "libx264", "-preset", s.preset ?? "veryfast", "-tune", "zerolatency", "-profile:v", "baseline", ...rate, "-f", "h264"]
+          : ["-c:v", "libvpx", "-deadline", "realtime", "-cpu-used", s.preset ?? "8", "-lag-in-frames", "0", "-auto-alt-ref", "0",
+            ...(s.mode === "intra" ? ["-max-intra-rate", "100"] : []), ...rate, "-f", "ivf"];
+        await runFfmpeg(this.o.ffmpeg, [
+          "-y", "-loglevel", "error", "-i", this.o.input, "-t", String(this.o.durationSec),
+          "-filter_complex", graph, "-map", "[out]", "-an", "-sn", ...codec, partial,
+        ]);
+        renameSync(partial, path);
+      } finally {
+        rmSync(partial, { force: true });
+      }
+    }
+    const buf = readFileSync(path);
+    const units = s.codec === "h264"
+      ? splitH264AccessUnits(buf).map((data) => ({ data, keyframe: isH264Keyframe(data) }))
+      // RFC 6386 §9.1: bit 0 of the frame tag is 0 for a key frame.
+      : readIvfFrames(buf).frames.map((data) => ({ data, keyframe: (data[0]! & 1) === 0 }));
+    this.segments.set(start, units);
+    return units;
+  }
+}
+
+/**
+ * Decodes the frames the jitter buffer released decodable (in release order, one Annex B stream)
+ * with ffmpeg and returns the ones at `wanted` positions of that list as RGB frames.
+ */
+export async function decodeReleased(
+  ffmpeg: string, codec: RtpVideoCodec, units: readonly Uint8Array[], wanted: readonly number[], size: { width: number; height: number },
+  timestampsMs: readonly number[], tmpDir: string,
+): Promise<Map<number, VideoFrame>> {
+  const out = new Map<number, VideoFrame>();
+  const unique = [...new Set(wanted)].sort((a, b) => a - b);
+  if (unique.length === 0 || units.length === 0) return out;
+  mkdirSync(tmpDir, { recursive: true });
+  // H.264: one Annex B stream; VP8: IVF framing (sfu/media/ivf.ts), one pts per frame.
+  const parts: Uint8Array[] = codec === "h264" ? [...units] : [ivfFileHeader("vp8", size.width, size.height)];
+  if (codec === "vp8") units.forEach((u, i) => parts.push(ivfFrameHeader(u.length, i), u));
+  const stream = new Uint8Array(parts.reduce((n, u) => n + u.length, 0));
+  let off = 0;
+  for (const u of parts) {
+    stream.set(u, off);
+    off += u.length;
+  }
+  const path = join(tmpDir, `released-${process.pid}.${codec === "h264" ? "h264" : "ivf"}`);
+  writeFileSync(path, stream);
+  try {
+    let k = 0;
+    for await (const rgb of decodeFrames({
+      ffmpeg, inputArgs: codec === "h264" ? ["-f", "h264", "-i", path] : ["-f", "ivf", "-i", path], width: size.width, height: size.height, pixFmt: "rgb24",
+      filters: [`select='${unique.map((i) => `eq(n\\,${i})`).join("+")}'`],
+    })) {
+      const index = unique[k++]!;
+      out.set(index, { width: size.width, height: size.height, rgb, timestampMs: timestampsMs[index] ?? 0 });
+    }
+  } finally {
+    rmSync(path, { force: true });
+  }
+  if (out.size !== unique.length) {
+    throw new Error(`decoding the released stream gave ${out.size} of the ${unique.length} wanted frames: ffmpeg skipped frames it could not decode`);
+  }
+  return out;
+}

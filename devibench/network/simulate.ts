@@ -1,0 +1,311 @@
+/**
+ * One clip through one network condition under one receive policy, packet by packet, in virtual
+ * time (no real waiting; the same inputs give the same outputs):
+ *
+ *   sender (encoded frames, RTP packetizer, pacer, retransmission history)
+ *     -> uplink LinkEmulator (loss, drop-tail queue, trace or fixed rate, delay)
+ *     -> real JitterBuffer with the policy (+ NACK retries for classic, nack-requester.ts)
+ *     <- downlink LinkEmulator (RTCP NACK and PLI, delay only)
+ *
+ * Started from sfu/media/bench-policies.ts's event loop, with its modelled link replaced by the
+ * link emulator and its fake frames by the encoder's real frames (`FrameSource`).
+ *
+ * Sender model (libwebrtc's, simplified):
+ *  - frame i is captured at i / fps and handed to the pacer `encodeDelayMs` later;
+ *  - the pacer sends at `pacingBps` (libwebrtc paces at 2.5x the target rate: modules/pacing,
+ *    kDefaultPaceMultiplier), retransmissions first (they have priority there as well);
+ *  - a NACKed packet still in the history is resent at once (no RTX stream: same sequence number);
+ *  - a PLI (RFC 4585 §6.3.1) makes the next captured frame a keyframe, if the source honours it.
+ *
+ * The only awaits are the frame source's (it may encode a keyframe segment on demand).
+ */
+import { NAL_TYPE, nalType, type RtpPacket, RtpPacketizer, rtpPacketSize, type RtpVideoCodec, splitAnnexB } from "../../encoder/rtp/index.ts";
+import { LinkEmulator } from "../../sfu/link/index.ts";
+import { JitterBuffer, type JitterCounters, type JitterOutput } from "../../sfu/media/jitter-buffer.ts";
+import type { ReceivePolicy } from "../../sfu/media/receive-policy.ts";
+import type { NetworkConditionSpec } from "./conditions.ts";
+import { NackRequester } from "./nack-requester.ts";
+
+export interface EncodedFrame {
+  /** H.264 Annex B access unit or VP8 frame. */
+  readonly data: Uint8Array;
+  readonly keyframe: boolean;
+}
+
+/** The sender's encoder, seen from the simulation. */
+export interface FrameSource {
+  readonly codec: RtpVideoCodec;
+  readonly fps: number;
+  readonly frameCount: number;
+  /**
+   * Frame `index` as the encoder produces it. `keyframeRequested`: a PLI arrived since the previous
+   * frame; a source that sends every frame as a keyframe may ignore it.
+   */
+  frame(index: number, keyframeRequested: boolean): Promise<EncodedFrame>;
+}
+
+export interface SimulationOptions {
+  readonly source: FrameSource;
+  readonly condition: NetworkConditionSpec;
+  readonly policy: ReceivePolicy;
+  /** The jitter buffer's cap on waiting for an incomplete frame after its newest packet. */
+  readonly maxWaitMs: number;
+  /** NACK retries (classic); null: only the policy's own NACKs. */
+  readonly nackRetries: { readonly intervalMs: number; readonly maxRetries: number } | null;
+  readonly seed: number;
+  /** Where in a trace the run starts (ms into the trace); ignored by fixed-rate links. Default 0. */
+  readonly traceOffsetMs?: number;
+  readonly pacingBps: number;
+  /** From capture until the frame's packets reach the pacer. */
+  readonly encodeDelayMs: number;
+  /** IPv4 + UDP header bytes added to every RTP packet on the link. Default 28. */
+  readonly overheadBytes?: number;
+  /** Sees every uplink send and delivery (for debugging a run; not needed for the figures). */
+  readonly onPacket?: (e: { kind: "sent" | "dropped" | "delivered"; seq: number; ts: number; atMs: number; retransmission: boolean }) => void;
+}
+
+export interface FrameRecord {
+  readonly index: number;
+  readonly captureMs: number;
+  readonly sizeBytes: number;
+  readonly keyframe: boolean;
+  /** Released by the jitter buffer decodable: available to the decoder and the model. */
+  availableMs: number | null;
+  /** refused: released as decodable but the decoder could not use it (an IDR whose SPS/PPS was lost). */
+  fate: "decodable" | "undecodable" | "refused" | "lost" | "never-seen";
+  recovered: boolean;
+}
+
+export interface DecodableFrame {
+  readonly index: number;
+  readonly releasedMs: number;
+  readonly data: Uint8Array;
+}
+
+export interface SimulationCounters {
+  readonly packetsSent: number;
+  readonly retransmissions: number;
+  readonly nackMessages: number;
+  readonly nackRetries: number;
+  readonly plis: number;
+  readonly keyframesSent: number;
+  readonly uplinkLost: number;
+  readonly uplinkQueueDropped: number;
+  readonly mediaBytes: number;
+  /**
+   * Frames given up (or never released) although every packet of theirs reached the receiver:
+   * the receive path, not the link, lost them (for instance a deadline shorter than the pacing).
+   */
+  readonly framesLostWhole: number;
+  /** Frames the decoder refused (H.264 without its parameter sets, or after such a frame until a keyframe). */
+  readonly framesRefused: number;
+  readonly jitter: JitterCounters;
+}
+
+export interface SimulationResult {
+  readonly frames: FrameRecord[];
+  /** In release (= decode) order. */
+  readonly decodable: DecodableFrame[];
+  readonly counters: SimulationCounters;
+  readonly endMs: number;
+}
+
+type Rtcp = { readonly kind: "nack"; readonly seqs: number[] } | { readonly kind: "pli" };
+
+interface Queued {
+  readonly packet: RtpPacket;
+  readonly readyMs: number;
+  readonly retransmission: boolean;
+}
+
+export async function simulate(o: SimulationOptions): Promise<SimulationResult> {
+  const { source, condition, policy } = o;
+  const overhead = o.overheadBytes ?? 28;
+  if (!(o.pacingBps > 0)) throw new RangeError(`pacingBps must be > 0, got ${o.pacingBps}`);
+  if (!(o.encodeDelayMs >= 0)) throw new RangeError(`encodeDelayMs must be >= 0, got ${o.encodeDelayMs}`);
+  const uplink = new LinkEmulator<RtpPacket>(condition.uplink, { seed: o.seed, field: "uplink", startMs: -(o.traceOffsetMs ?? 0) });
+  const downlink = new LinkEmulator<Rtcp>(condition.downlink, { seed: (o.seed + 1) >>> 0, field: "downlink" });
+  const jb = new JitterBuffer({ codec: source.codec, policy, maxWaitMs: o.maxWaitMs });
+  const nacks = o.nackRetries && policy.retransmissions
+    ? new NackRequester({ retryIntervalMs: o.nackRetries.intervalMs, maxRetries: o.nackRetries.maxRetries })
+    : null;
+  const packetizer = new RtpPacketizer({ codec: source.codec, ssrc: 0x1234, payloadType: 102, initialSequenceNumber: 1000, initialTimestamp: 0 });
+
+  const frames: FrameRecord[] = [];
+  const byTimestamp = new Map<number, FrameRecord>();
+  const packetsOf = new Map<number, number>();
+  const deliveredOf = new Map<number, Set<number>>();
+  const decodable: DecodableFrame[] = [];
+  const history = new Map<number, RtpPacket>();
+  const pacer: Queued[] = [];
+  const queuedRetx = new Set<number>();
+  let pacerFreeMs = 0;
+  let pliPending = false;
+  let nextCapture = 0;
+  let jbIgnoreUpTo = -Infinity;
+  const c = { packetsSent: 0, retransmissions: 0, nackMessages: 0, plis: 0, keyframesSent: 0, mediaBytes: 0 };
+  const captureMs = (i: number) => (i * 1000) / source.fps;
+
+  const sendRtcp = (m: Rtcp, nowMs: number) => {
+    // RTCP feedback: 12-byte common header + sender/media SSRC, 4 bytes per NACK FCI (RFC 4585 §6.2.1).
+    const size = 12 + (m.kind === "nack" ? 4 * m.seqs.length : 0) + overhead;
+    downlink.send(size, nowMs, m);
+  };
+
+  // The decoder's view: the jitter buffer checks that a frame's packets are all there and that its
+  // references arrived, not that an H.264 IDR carries the SPS and PPS it needs. When the first
+  // packets of the stream (the parameter sets) are lost, no gap reveals them and no NACK asks for
+  // them; the decoder refuses the IDR, and the receive path asks for a keyframe
+  // (JitterBuffer.requestKeyframe), as a real receiver's decoder error does.
+  const params = { sps: false, pps: false };
+  let decoderBroken = false;
+  let refused = 0;
+  const decoderAccepts = (data: Uint8Array, keyframe: boolean): boolean => {
+    if (source.codec === "h264") {
+      for (const nal of splitAnnexB(data)) {
+        const t = nalType(nal);
+        if (t === NAL_TYPE.sps) params.sps = true;
+        else if (t === NAL_TYPE.pps) params.pps = true;
+      }
+      if (!params.sps || !params.pps) return false;
+    }
+    if (keyframe) decoderBroken = false;
+    return !decoderBroken;
+  };
+
+  const handle = (out: JitterOutput, nowMs: number): void => {
+    if (out.nack.length > 0) {
+      nacks?.nacked(out.nack, nowMs);
+      sendRtcp({ kind: "nack", seqs: [...out.nack] }, nowMs);
+      c.nackMessages++;
+    }
+    if (out.needKeyframe) {
+      sendRtcp({ kind: "pli" }, nowMs);
+      c.plis++;
+    }
+    for (const l of out.lost) {
+      nacks?.forget(l.missing);
+      const f = l.rtpTimestamp === undefined ? undefined : byTimestamp.get(l.rtpTimestamp);
+      if (f && f.fate === "never-seen") f.fate = "lost";
+    }
+    for (const r of out.frames) {
+      const f = byTimestamp.get(r.rtpTimestamp);
+      if (r.keyframe) nacks?.clearBefore(r.firstSequenceNumber);
+      if (!f) continue;
+      f.recovered = r.recovered;
+      if (r.decodable && !decoderAccepts(r.data, r.keyframe)) {
+        f.fate = "refused";
+        refused++;
+        if (!decoderBroken) {
+          decoderBroken = true;
+          handle(jb.requestKeyframe(nowMs), nowMs);
+        }
+      } else if (r.decodable) {
+        f.fate = "decodable";
+        f.availableMs = nowMs;
+        decodable.push({ index: f.index, releasedMs: nowMs, data: r.data });
+      } else f.fate = "undecodable";
+    }
+  };
+
+  let now = 0;
+  for (;;) {
+    const tCap = nextCapture < source.frameCount ? captureMs(nextCapture) : Infinity;
+    const tPace = pacer.length > 0 ? Math.max(pacerFreeMs, pacer[0]!.readyMs, now) : Infinity;
+    const tUp = uplink.nextEventMs() ?? Infinity;
+    const tDown = downlink.nextEventMs() ?? Infinity;
+    const d = jb.nextDeadlineMs();
+    const tJb = d !== undefined && d > jbIgnoreUpTo ? Math.max(d, now) : Infinity;
+    const tNack = nacks ? Math.max(nacks.nextDueMs() ?? Infinity, now) : Infinity;
+    const t = Math.min(tCap, tPace, tUp, tDown, tJb, tNack);
+    if (t === Infinity) break;
+    now = t;
+
+    // 1. RTCP reaches the sender.
+    for (const p of downlink.poll(now)) {
+      const m = p.payload!;
+      if (m.kind === "pli") pliPending = true;
+      else {
+        for (const seq of m.seqs) {
+          const packet = history.get(seq);
+          if (!packet || queuedRetx.has(seq)) continue;
+          queuedRetx.add(seq);
+          // Retransmissions go ahead of media in the pacer queue, in the order asked.
+          let at = 0;
+          while (at < pacer.length && pacer[at]!.retransmission) at++;
+          pacer.splice(at, 0, { packet, readyMs: now, retransmission: true });
+        }
+      }
+    }
+    // 2. Capture: the encoder makes the frame, the packetizer splits it.
+    while (nextCapture < source.frameCount && captureMs(nextCapture) <= now) {
+      const i = nextCapture++;
+      const frame = await source.frame(i, pliPending);
+      pliPending = false;
+      if (frame.keyframe) c.keyframesSent++;
+      const packets = packetizer.packetizeFrame(frame.data, { timestampMs: captureMs(i) });
+      const rec: FrameRecord = {
+        index: i, captureMs: captureMs(i), sizeBytes: frame.data.length, keyframe: frame.keyframe,
+        availableMs: null, fate: "never-seen", recovered: false,
+      };
+      frames.push(rec);
+      byTimestamp.set(packets[0]!.timestamp, rec);
+      packetsOf.set(packets[0]!.timestamp, packets.length);
+      for (const p of packets) {
+        history.set(p.sequenceNumber, p);
+        pacer.push({ packet: p, readyMs: captureMs(i) + o.encodeDelayMs, retransmission: false });
+      }
+    }
+    // 3. The pacer sends what its budget allows by now.
+    while (pacer.length > 0 && Math.max(pacerFreeMs, pacer[0]!.readyMs) <= now) {
+      const q = pacer.shift()!;
+      if (q.retransmission) {
+        queuedRetx.delete(q.packet.sequenceNumber);
+        c.retransmissions++;
+      } else c.mediaBytes += q.packet.payload.length;
+      const size = rtpPacketSize(q.packet) + overhead;
+      const fate = uplink.send(size, now, q.packet);
+      o.onPacket?.({ kind: fate.accepted ? "sent" : "dropped", seq: q.packet.sequenceNumber, ts: q.packet.timestamp, atMs: now, retransmission: q.retransmission });
+      c.packetsSent++;
+      pacerFreeMs = now + (size * 8 * 1000) / o.pacingBps;
+    }
+    // 4. Packets reach the receiver.
+    for (const p of uplink.poll(now)) {
+      const packet = p.payload!;
+      nacks?.received(packet.sequenceNumber);
+      const got = deliveredOf.get(packet.timestamp) ?? new Set<number>();
+      got.add(packet.sequenceNumber);
+      deliveredOf.set(packet.timestamp, got);
+      o.onPacket?.({ kind: "delivered", seq: packet.sequenceNumber, ts: packet.timestamp, atMs: p.deliveryMs, retransmission: false });
+      handle(jb.push(packet, p.deliveryMs), p.deliveryMs);
+    }
+    // 5. Frame deadlines and held-back keyframe requests.
+    if (d !== undefined && d <= now) {
+      handle(jb.poll(now), now);
+      const after = jb.nextDeadlineMs();
+      // A deadline the poll did not move would spin the loop: leave it to the next event.
+      if (after !== undefined && after <= now) jbIgnoreUpTo = now;
+    }
+    // 6. NACK retries.
+    if (nacks) {
+      const again = nacks.due(now);
+      if (again.length > 0) {
+        sendRtcp({ kind: "nack", seqs: again }, now);
+        c.nackMessages++;
+      }
+    }
+  }
+  const up = uplink.counters();
+  let framesLostWhole = 0;
+  for (const [ts, f] of byTimestamp) {
+    if ((f.fate === "lost" || f.fate === "never-seen") && deliveredOf.get(ts)?.size === packetsOf.get(ts)) framesLostWhole++;
+  }
+  return {
+    frames,
+    decodable,
+    endMs: now,
+    counters: {
+      ...c, framesLostWhole, framesRefused: refused, nackRetries: nacks?.retriesSent ?? 0, uplinkLost: up.packetsLost, uplinkQueueDropped: up.packetsQueueDropped, jitter: jb.counters,
+    },
+  };
+}
