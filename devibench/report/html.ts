@@ -173,18 +173,24 @@ function tables(rows: readonly SummaryRow[]): string {
   const withDiff = methods.includes("baseline") && methods.includes("context");
   const out: string[] = [];
   for (const network of networksOf(rows)) {
+    // Over an emulated link each method also has its frame latency (capture until the frame, or
+    // the next good one, reached the model).
+    const lat = rows.some((r) => r.network === network && r.frameLatencyP50Ms !== null);
+    const cols = lat ? 8 : 6;
     const head1 =
       `<tr><th rowspan="2">kbps</th>` +
-      methods.map((m) => `<th colspan="6">${esc(label(m))}</th>`).join("") +
+      methods.map((m) => `<th colspan="${cols}">${esc(label(m))}</th>`).join("") +
       (withDiff ? `<th rowspan="2">diff (pts)</th>` : "") +
       "</tr>";
-    const head2 = `<tr>${methods.map(() => "<th>accuracy</th><th>n</th><th>answered</th><th>cannot answer</th><th>errors</th><th>mean kbps</th>").join("")}</tr>`;
+    const latHead = lat ? "<th>frame latency p50 ms</th><th>p95 ms</th>" : "";
+    const head2 = `<tr>${methods.map(() => `<th>accuracy</th><th>n</th><th>answered</th><th>cannot answer</th><th>errors</th><th>mean kbps</th>${latHead}`).join("")}</tr>`;
     const body = [...byRung(rows, network)].map(([kbps, m]) => {
       const cells = methods.map((method) => {
         const r = m.get(method);
-        if (r === undefined) return "<td>-</td>".repeat(6);
+        if (r === undefined) return "<td>-</td>".repeat(cols);
         const kb = r.meanKbps === null ? "-" : r.meanKbps.toFixed(1);
-        return `<td>${pct(r.accuracy)}</td><td>${r.n}</td><td>${r.answered}</td><td>${r.cannotAnswer}</td><td>${r.errors}</td><td>${kb}</td>`;
+        const latCells = lat ? `<td>${r.frameLatencyP50Ms ?? "-"}</td><td>${r.frameLatencyP95Ms ?? "-"}</td>` : "";
+        return `<td>${pct(r.accuracy)}</td><td>${r.n}</td><td>${r.answered}</td><td>${r.cannotAnswer}</td><td>${r.errors}</td><td>${kb}</td>${latCells}`;
       });
       const b = m.get("baseline")?.accuracy ?? null;
       const c = m.get("context")?.accuracy ?? null;

@@ -131,6 +131,9 @@ describe("summarize", () => {
     // Pooled: 100 100 100 400 100 200 -> p50 100, p95 400 (nearest rank).
     expect(row).toMatchObject({ network: "loss5-rtt100/classic", frameLatencyP50Ms: 100, frameLatencyP95Ms: 400 });
     expect(accuracyTable(summarize(rs))).toContain("frame latency at 100 kbps (baseline): p50 100 ms, p95 400 ms");
+    const html = renderReport({ config, results: rs, examples: [], generatedAt: "t" });
+    expect(html).toContain("<th>frame latency p50 ms</th><th>p95 ms</th>");
+    expect(html).toMatch(/<td>100<\/td><td>400<\/td><\/tr>/);
   });
 
   it("gives null accuracy when every result in a group failed", () => {
