@@ -78,6 +78,51 @@ describe("packetizeH264", () => {
     expect(payloads.map((p) => p[1])).toEqual([0x85, 0x05, 0x45]); // S / - / E, type 5
   });
 
+  it("packetizeH264, SPS + PPS + small IDR slice, sends one STAP-A with each NAL behind its 16-bit size", () => {
+    const sps = new Uint8Array([0x67, 0x42, 0xc0, 0x1f]);
+    const pps = new Uint8Array([0x68, 0xce, 0x3c, 0x80]);
+    const idr = randomNal(mulberry32(4), 50, 5, 3);
+    const payloads = packetizeH264(joinAnnexB([sps, pps, idr]), { mtu: 100 });
+    expect(payloads).toHaveLength(1);
+    expect([...payloads[0]!]).toEqual([0x78, 0, 4, ...sps, 0, 4, ...pps, 0, 50, ...idr]); // F=0 NRI=3 type 24
+    expectSameBytes(depacketizeH264(payloads), joinAnnexB([sps, pps, idr]));
+  });
+
+  it("packetizeH264, STAP-A header, takes the largest NRI and ORs the F bits of the NAL units it carries", () => {
+    const a = new Uint8Array([(1 << 5) | 6, 1]); // SEI, NRI 1
+    const b = new Uint8Array([0x80 | (2 << 5) | 1, 2]); // slice, F=1, NRI 2
+    const c = new Uint8Array([0 | 1, 3]); // slice, NRI 0
+    expect(packetizeH264(joinAnnexB([a, b, c]))[0]![0]).toBe(0x80 | (2 << 5) | 24);
+    expect(packetizeH264(joinAnnexB([a, c]))[0]![0]).toBe((1 << 5) | 24);
+  });
+
+  it("packetizeH264, SPS + PPS + IDR larger than mtu, sends STAP-A(SPS, PPS) then FU-A fragments", () => {
+    const sps = randomNal(mulberry32(5), 12, 7);
+    const pps = randomNal(mulberry32(6), 4, 8);
+    const idr = randomNal(mulberry32(7), 250, 5, 3);
+    const payloads = packetizeH264(joinAnnexB([sps, pps, idr]), { mtu: 100 });
+    expect(payloads.map((p) => [p[0]! & 0x1f, p.length])).toEqual([[24, 1 + 2 + 12 + 2 + 4], [28, 100], [28, 100], [28, 55]]);
+    expectSameBytes(depacketizeH264(payloads), joinAnnexB([sps, pps, idr]));
+  });
+
+  it("packetizeH264, NAL units that fill a STAP-A to exactly mtu, aggregate; one byte more, they do not", () => {
+    const nals = (last: number) => [randomNal(mulberry32(8), 40, 7), randomNal(mulberry32(9), last, 1)];
+    // 1 + (2 + 40) + (2 + 55) = 100.
+    expect(packetizeH264(joinAnnexB(nals(55)), { mtu: 100 }).map((p) => p.length)).toEqual([100]);
+    expect(packetizeH264(joinAnnexB(nals(56)), { mtu: 100 }).map((p) => p.length)).toEqual([40, 56]);
+  });
+
+  it("packetizeH264, small NAL units around a large one, aggregates only consecutive ones and keeps their order", () => {
+    const aud = new Uint8Array([0x09, 0xf0]);
+    const sei = randomNal(mulberry32(10), 10, 6, 0);
+    const big = randomNal(mulberry32(11), 150, 5);
+    const tail = [randomNal(mulberry32(12), 20, 1), randomNal(mulberry32(13), 20, 1)];
+    const au = joinAnnexB([aud, sei, big, ...tail]);
+    const payloads = packetizeH264(au, { mtu: 100 });
+    expect(payloads.map((p) => p[0]! & 0x1f)).toEqual([24, 28, 28, 24]);
+    expectSameBytes(depacketizeH264(payloads), au);
+  });
+
   it("packetizeH264, empty access unit, throws RTP_MALFORMED instead of sending zero packets", () => {
     expectEncoderError(() => packetizeH264(new Uint8Array(0)), "RTP_MALFORMED", /no NAL units/);
   });
@@ -124,9 +169,23 @@ describe("H.264 round trip", () => {
       const packets = toWire(payloads, 65530).map((b) => WeriftRtpPacket.deSerialize(Buffer.from(b)));
       const w = dePacketizeRtpPackets("MPEG4/ISO/AVC", packets);
       expectSameBytes(w.data, au);
-      // werift never misses an IDR, but may call a non-IDR access unit a keyframe (next test).
-      if (isH264Keyframe(au)) expect(w.isKeyframe).toBe(true);
+      // werift may call a non-IDR access unit a keyframe (next test), and misses an IDR slice
+      // inside a STAP-A (the test after): it sees every IDR sent as a single NAL or FU-A.
+      const idrOutsideStapA = payloads.some((p) => (p[0]! & 0x1f) === 5 || ((p[0]! & 0x1f) === 28 && (p[1]! & 0x1f) === 5));
+      if (idrOutsideStapA) expect(w.isKeyframe).toBe(true);
     }
+  });
+
+  it("werift dePacketizeRtpPackets, whole keyframe in one STAP-A, returns the bytes but not the keyframe flag", () => {
+    // werift 0.24.4 reads byte 1 of every packet as an FU header; in a STAP-A that is the high byte
+    // of the first size. Our receive path (FrameAssembler) flags keyframes from the NAL types.
+    const au = joinAnnexB([new Uint8Array([0x67, 0x42, 0xc0, 0x1f]), new Uint8Array([0x68, 0xce, 0x3c, 0x80]), new Uint8Array([0x65, 0x88, 7, 7])]);
+    const payloads = packetizeH264(au);
+    expect(payloads).toHaveLength(1);
+    const w = dePacketizeRtpPackets("MPEG4/ISO/AVC", toWire(payloads).map((b) => WeriftRtpPacket.deSerialize(Buffer.from(b))));
+    expectSameBytes(w.data, au);
+    expect(w.isKeyframe).toBe(false);
+    expect(isH264Keyframe(depacketizeH264(payloads))).toBe(true);
   });
 
   it("werift dePacketizeRtpPackets, non-IDR single NAL whose 2nd byte ends in 00101, calls it a keyframe where we do not", () => {

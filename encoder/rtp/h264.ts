@@ -1,10 +1,13 @@
 /**
  * H.264 RTP payload format, RFC 6184, non-interleaved mode (packetization-mode=1, §6.3).
  *
- * Sending: each NAL unit goes out as a single NAL unit packet (§5.6) when it fits the MTU, and as
- * FU-A fragments (§5.8) otherwise. We do not aggregate small NAL units into STAP-A: it would save a
- * few packets per keyframe (SPS+PPS), at the cost of more code. Every NAL unit is sent, access unit
- * delimiters (type 9) included: they are legal, cost 6 bytes a frame, and keep round trips exact.
+ * Sending: consecutive NAL units of the access unit that fit the MTU together go out in one STAP-A
+ * (§5.7.1), as libwebrtc does (modules/rtp_rtcp/source/rtp_packetizer_h264.cc): SPS and PPS ride
+ * with each other (and with the IDR slice when it is small) instead of costing a packet each, and
+ * every packet is one more chance of losing the keyframe. A NAL unit that fits alone goes as a
+ * single NAL unit packet (§5.6), a larger one as FU-A fragments (§5.8). Every NAL unit is sent,
+ * access unit delimiters (type 9) included: they are legal, cost a few bytes a frame, and keep
+ * round trips exact.
  *
  * Receiving: single NAL unit packets, STAP-A (§5.7.1) and FU-A. The interleaved-mode types
  * (STAP-B, MTAP16/24, FU-B) and reserved types (0, 30, 31) are refused.
@@ -102,10 +105,39 @@ export function isH264Keyframe(accessUnit: Uint8Array): boolean {
   return splitAnnexB(accessUnit).some((n) => nalType(n) === NAL_TYPE.idr);
 }
 
+/** STAP-A header byte plus one 16-bit size field per NAL unit (RFC 6184 §5.7.1, Figure 7). */
+const STAP_A_HEADER = 1;
+const STAP_A_SIZE_FIELD = 2;
+
 /**
- * Splits one access unit (Annex B) into RTP payloads of at most `mtu` bytes: single NAL unit
- * packets (§5.6) or FU-A fragments (§5.8). An access unit without NAL units throws: sent as zero
- * packets it would have no packet to carry the RTP marker.
+ * §5.7.1: the STAP-A header. "The value of NRI MUST be the maximum of all the NAL units carried in
+ * the aggregation packet"; F is 1 when any of them has F set (§5.3: F=1 means it may hold errors).
+ */
+function stapA(nals: readonly Uint8Array[]): Uint8Array {
+  let size = STAP_A_HEADER;
+  for (const n of nals) size += STAP_A_SIZE_FIELD + n.length;
+  const out = new Uint8Array(size);
+  let f = 0;
+  let nri = 0;
+  let offset = STAP_A_HEADER;
+  for (const n of nals) {
+    f |= n[0]! & 0x80;
+    nri = Math.max(nri, n[0]! & 0x60);
+    out[offset] = n.length >> 8;
+    out[offset + 1] = n.length & 0xff;
+    out.set(n, offset + STAP_A_SIZE_FIELD);
+    offset += STAP_A_SIZE_FIELD + n.length;
+  }
+  out[0] = f | nri | NAL_TYPE.stapA;
+  return out;
+}
+
+/**
+ * Splits one access unit (Annex B) into RTP payloads of at most `mtu` bytes: STAP-A (§5.7.1) for
+ * runs of NAL units that fit one packet together, single NAL unit packets (§5.6) for one that fits
+ * alone, FU-A fragments (§5.8) for the rest. NAL units keep their order, so the depacketized access
+ * unit is the same. An access unit without NAL units throws: sent as zero packets it would have no
+ * packet to carry the RTP marker.
  */
 export function packetizeH264(accessUnit: Uint8Array, opts: H264PacketizeOptions = {}): Uint8Array[] {
   const mtu = opts.mtu ?? DEFAULT_RTP_MTU;
@@ -115,6 +147,17 @@ export function packetizeH264(accessUnit: Uint8Array, opts: H264PacketizeOptions
   const nals = splitAnnexB(accessUnit);
   if (nals.length === 0) throw malformed("cannot packetize an H.264 access unit with no NAL units");
   const payloads: Uint8Array[] = [];
+  // NAL units waiting to go out together, and the size of the STAP-A that would carry them.
+  let run: Uint8Array[] = [];
+  let runBytes = STAP_A_HEADER;
+  const flush = (): void => {
+    // §5.6: alone, the payload is the NAL unit itself, header included; a STAP-A of one would only
+    // add 3 bytes.
+    if (run.length === 1) payloads.push(run[0]!.slice());
+    else if (run.length > 1) payloads.push(stapA(run));
+    run = [];
+    runBytes = STAP_A_HEADER;
+  };
   for (const nal of nals) {
     const type = nalType(nal);
     // Types 0 and 24..31 are unspecified in H.264 and mean aggregation/fragmentation in RTP;
@@ -123,9 +166,14 @@ export function packetizeH264(accessUnit: Uint8Array, opts: H264PacketizeOptions
       throw malformed(`H.264 NAL unit type ${type} cannot be sent in RTP (unspecified in H.264, reserved by RFC 6184)`);
     }
     if (nal.length <= mtu) {
-      payloads.push(nal.slice()); // §5.6: the payload is the NAL unit itself, header included
+      const added = STAP_A_SIZE_FIELD + nal.length;
+      // A STAP-A kept under 64 KiB cannot hold a NAL unit too long for its 16-bit size field.
+      if (run.length > 0 && runBytes + added > Math.min(mtu, 0xffff)) flush();
+      run.push(nal);
+      runBytes += added;
       continue;
     }
+    flush();
     // §5.8: the FU indicator keeps F and NRI of the NAL header with type 28; the FU header keeps
     // the original type. The NAL header byte itself is not sent, it is rebuilt from these two.
     const indicator = (nal[0]! & 0xe0) | NAL_TYPE.fuA;
@@ -139,6 +187,7 @@ export function packetizeH264(accessUnit: Uint8Array, opts: H264PacketizeOptions
       payloads.push(out);
     }
   }
+  flush();
   return payloads;
 }
 

@@ -73,10 +73,41 @@ describe("RtpPacketizer", () => {
     const packetizer = new RtpPacketizer({ codec: "h264", ssrc: 1, payloadType: 102, initialSequenceNumber: 65530 });
     const au = joinAnnexB([new Uint8Array([0x67, 1, 2]), new Uint8Array([0x68, 3]), new Uint8Array(5000).fill(0xaa).fill(0x65, 0, 1)]);
     const packets = packetizer.packetizeFrame(au, { timestampMs: 40 });
-    expect(packets.map((p) => p.sequenceNumber)).toEqual([65530, 65531, 65532, 65533, 65534, 65535, 0]);
+    // SPS and PPS share one STAP-A (RFC 6184 §5.7.1); the IDR slice is 5 FU-A fragments; marker on the last.
+    expect(packets.map((p) => p.sequenceNumber)).toEqual([65530, 65531, 65532, 65533, 65534, 65535]);
+    expect(packets.map((p) => p.payload[0]! & 0x1f)).toEqual([24, 28, 28, 28, 28, 28]);
+    expect(packets.map((p) => p.marker)).toEqual([false, false, false, false, false, true]);
     const w = dePacketizeRtpPackets("MPEG4/ISO/AVC", packets.map((p) => WeriftRtpPacket.deSerialize(Buffer.from(serializeRtp(p)))));
     expectSameBytes(w.data, au);
     expect(w.isKeyframe).toBe(true);
+  });
+});
+
+describe("RtpPacketizer H.264 aggregation round trip", () => {
+  it("packetizeFrame, access units with STAP-A, FU-A and single NAL packets, give the same Annex B through FrameAssembler and werift", () => {
+    const rand = mulberry32(7);
+    const packetizer = new RtpPacketizer({ codec: "h264", ssrc: 9, payloadType: 102, initialSequenceNumber: 65520, mtu: 300 });
+    // No zero bytes, so no start code inside; NRI 3, first_mb_in_slice 0.
+    const nal = (type: number, size: number) => randomBytes(rand, size).map((b) => b | 1).fill(0x60 | type, 0, 1).fill(0x80, 1, 2);
+    const units = [
+      [nal(7, 12), nal(8, 4), nal(5, 100)], // one STAP-A
+      [nal(7, 12), nal(8, 4), nal(5, 2000)], // STAP-A + FU-A
+      [nal(9, 2), nal(1, 500)], // AUD alone (the slice is too big to join it) + FU-A
+      [nal(1, 200)], // single NAL
+      [nal(9, 2), nal(6, 30), nal(1, 80), nal(1, 80), nal(1, 80), nal(1, 80)], // two STAP-As
+    ].map((nals) => joinAnnexB(nals));
+    const types = new Set<number>();
+    units.forEach((au, i) => {
+      const packets = packetizer.packetizeFrame(au, { rtpTimestamp: 3000 * i });
+      for (const p of packets) types.add(p.payload[0]! & 0x1f);
+      expect(packets.map((p) => p.marker), `access unit ${i}: marker on the last packet only`).toEqual(packets.map((_, k) => k === packets.length - 1));
+      const ours = new FrameAssembler("h264").assemble(overWire(packets));
+      expect(ours.complete).toBe(true);
+      if (ours.complete) expectSameBytes(ours.frame, au);
+      const w = dePacketizeRtpPackets("MPEG4/ISO/AVC", packets.map((p) => WeriftRtpPacket.deSerialize(Buffer.from(serializeRtp(p)))));
+      expectSameBytes(w.data, au);
+    });
+    expect([...types].sort((a, b) => a - b)).toEqual([1, 9, 24, 28]);
   });
 });
 

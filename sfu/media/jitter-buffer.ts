@@ -52,6 +52,12 @@ interface PendingFrame {
   readonly firstArrivalMs: number;
   lastArrivalMs: number;
   lossSuspectedMs: number | undefined;
+  /**
+   * When a gap was seen just before this frame's first packet, a sure frame start. The missing
+   * packets belong to the frames before it (a pending frame's tail, or whole frames): this times
+   * their "missing" declaration, never the give-up of this frame, which lost nothing of its own.
+   */
+  gapBeforeMs: number | undefined;
   recovered: boolean;
 }
 
@@ -110,7 +116,7 @@ export class JitterBuffer {
   /** Earliest time at which `poll` has something to do: a frame's deadline or a held-back keyframe request. */
   nextDeadlineMs(): number | undefined {
     let t: number | undefined;
-    for (const f of this.pending.values()) t = Math.min(t ?? Infinity, this.deadlineOf(f));
+    for (const f of this.pending.values()) t = Math.min(t ?? Infinity, this.deadlineOf(f), this.gapDeadlineOf(f));
     if (this.keyframeWanted && this.awaitingKeyframe && this.lastKeyframeRequestMs !== undefined) {
       t = Math.min(t ?? Infinity, this.lastKeyframeRequestMs + this.policy.keyframeRequestIntervalMs);
     }
@@ -145,9 +151,14 @@ export class JitterBuffer {
       // A later frame has started: frames still pending before it will get their missing packets
       // only by reordering or retransmission.
       for (const other of this.pending.values()) if (seqDiff(other.maxSeq, seq) > 0) other.lossSuspectedMs ??= nowMs;
+      // A gap before a packet that surely opens its frame belongs to the frames before it (the
+      // previous frame's tail, suspected above and in detectGap, or whole frames: gapBeforeMs).
+      // This frame lost nothing yet. Suspecting it too gave up a paced frame `reorderWindowMs`
+      // after a loss in the frame before it, while its own packets were still arriving in order.
+      const sureStart = frameStartConfidence(this.codec, packet.payload) === "sure";
       this.pending.set(packet.timestamp, {
         ts: packet.timestamp, packets: [packet], minSeq: seq, maxSeq: seq, first: packet, firstArrivalMs: nowMs, lastArrivalMs: nowMs,
-        lossSuspectedMs: gapSeen ? nowMs : undefined, recovered,
+        lossSuspectedMs: gapSeen && !sureStart ? nowMs : undefined, gapBeforeMs: gapSeen && sureStart ? nowMs : undefined, recovered,
       });
     } else {
       if (recovered) f.recovered = true;
@@ -242,8 +253,9 @@ export class JitterBuffer {
       const confidence = frameStartConfidence(this.codec, head.first.payload);
       const start = exact ? this.nextSeq : confidence !== "no" ? head.minSeq : undefined;
       const expired = nowMs >= this.deadlineOf(head);
-      // A gap before a packet that surely opens a frame, still open at the deadline: whole frames went missing.
-      if (expired && exact && start !== head.minSeq && confidence === "sure") {
+      // A gap before a packet that surely opens a frame, still open at the gap's deadline (or the
+      // frame's): whole frames went missing.
+      if (exact && start !== head.minSeq && confidence === "sure" && (expired || nowMs >= this.gapDeadlineOf(head))) {
         this.declareLost(out, nowMs, undefined, "missing", seqRange(start!, head.minSeq));
         this.setNext(head.minSeq, true);
         continue;
@@ -273,6 +285,12 @@ export class JitterBuffer {
 
   private deadlineOf(f: PendingFrame): number {
     return this.policy.frameDeadlineMs(f, this.maxWaitMs);
+  }
+
+  /** When the gap before `f` is declared missing frames, if nothing pending before it takes the gap first. */
+  private gapDeadlineOf(f: PendingFrame): number {
+    if (f.gapBeforeMs === undefined) return Infinity;
+    return this.policy.frameDeadlineMs({ firstArrivalMs: f.firstArrivalMs, lastArrivalMs: f.lastArrivalMs, lossSuspectedMs: f.gapBeforeMs }, this.maxWaitMs);
   }
 
   private release(head: PendingFrame, res: Extract<AssemblyResult, { complete: true }>, nowMs: number, out: JitterOutput): void {

@@ -82,6 +82,49 @@ for (const codec of ["vp8", "h264"] as RtpVideoCodec[]) {
       expect(out.keyframeRequests).toBe(1);
     });
 
+    it("push: a lost marker packet is the previous frame's loss; the next frame, paced in order, is released complete", () => {
+      // The benchmark's case: frame 1 loses its last packet; frame 2 opens with a sure frame start
+      // and its packets come 5 ms apart for over 60 ms, so it is still arriving when the 20 ms
+      // reorder window of frame 1 closes. Only frame 1 had a gap: frame 2 must not be cut short.
+      for (const intraOnly of [false, true]) {
+        const frames = makeStream(codec, 4, { isKey: (i) => intraOnly || i === 0, frameBytes: (i) => (i === 2 ? 2600 : undefined) });
+        const [f0, a, b, f3] = frames as [TestFrame, TestFrame, TestFrame, TestFrame];
+        const marker = a.packets.at(-1)!.sequenceNumber;
+        const bStartMs = 66;
+        const bEndMs = bStartMs + (b.packets.length - 1) * 5;
+        expect(bEndMs - bStartMs, "frame 2 is paced over at least 60 ms").toBeGreaterThanOrEqual(60);
+        const jb = new JitterBuffer({ codec, maxWaitMs: 100, policy: resilientPolicy({ reorderWindowMs: 20 }) });
+        const out = merged([
+          ...f0.packets.map((p) => jb.push(p, 0)),
+          ...a.packets.filter((p) => p.sequenceNumber !== marker).map((p) => jb.push(p, 33)),
+          ...b.packets.map((p, i) => jb.push(p, bStartMs + i * 5)),
+          ...f3.packets.map((p) => jb.push(p, bEndMs + 10)),
+        ]);
+        expect(out.lost.map((l) => [l.reason, l.rtpTimestamp, l.missing, l.declaredMs])).toEqual([["incomplete", a.rtpTimestamp, [marker], bStartMs + 20]]);
+        const released = out.frames.find((f) => f.rtpTimestamp === b.rtpTimestamp);
+        expect(released, `frame 2 released (lost: ${JSON.stringify(out.lost)})`).toBeDefined();
+        expect(Buffer.from(released!.data).equals(Buffer.from(b.data)), "frame 2 byte-exact").toBe(true);
+        expect(released!.releasedMs).toBe(bEndMs);
+        // A delta frame after a loss cannot be decoded (jitter-buffer.ts); an intra frame can.
+        expect(released!.decodable).toBe(intraOnly);
+        expect(out.frames.map((f) => f.rtpTimestamp)).toEqual([f0.rtpTimestamp, b.rtpTimestamp, f3.rtpTimestamp]);
+        expect(jb.counters).toMatchObject({ framesLost: 1, framesComplete: 3, framesDroppedAtDeadline: 1 });
+      }
+    });
+
+    it("push: a frame lost whole is declared missing 20 ms after the gap showed; the next frame, paced in order, is released complete", () => {
+      const [f0, a, b] = makeStream(codec, 3, { frameBytes: (i) => (i === 2 ? 2600 : undefined) }) as [TestFrame, TestFrame, TestFrame];
+      const bEndMs = 66 + (b.packets.length - 1) * 5;
+      const jb = new JitterBuffer({ codec, maxWaitMs: 100, policy: resilientPolicy({ reorderWindowMs: 20 }) });
+      const outs = [...f0.packets.map((p) => jb.push(p, 0))];
+      outs.push(...b.packets.slice(0, 1).map((p) => jb.push(p, 66)));
+      expect(jb.nextDeadlineMs(), "the gap's reorder window, not frame 2's").toBe(86);
+      outs.push(...b.packets.slice(1).map((p, i) => jb.push(p, 71 + i * 5)));
+      const out = merged(outs);
+      expect(out.lost.map((l) => [l.reason, l.missing, l.declaredMs])).toEqual([["missing", a.packets.map((p) => p.sequenceNumber), 86]]);
+      expect(out.frames.map((f) => [f.rtpTimestamp, f.releasedMs, f.decodable])).toEqual([[f0.rtpTimestamp, 0, true], [b.rtpTimestamp, bEndMs, false]]);
+    });
+
     it("push: a frame whose packets come slowly but in order is not cut short before the cap", () => {
       const [f0, f1] = makeStream(codec, 2);
       const jb = new JitterBuffer({ codec, maxWaitMs: 300, policy: resilientPolicy({ reorderWindowMs: 20 }) });

@@ -29,7 +29,9 @@ export interface PendingFrameTimes {
   /**
    * First time, while the frame was pending, that a gap in the sequence numbers was seen or a
    * packet of a later frame arrived: from then on its missing packets can only come by reordering
-   * or retransmission. Undefined while its packets still arrive in order.
+   * or retransmission. Undefined while its packets still arrive in order. A gap just before the
+   * frame's own first packet, when that packet surely starts a frame, belongs to the frames before
+   * it and does not mark this one.
    */
   readonly lossSuspectedMs: number | undefined;
 }

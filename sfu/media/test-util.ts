@@ -25,12 +25,12 @@ function frameData(codec: RtpVideoCodec, keyframe: boolean, size: number, rand: 
 
 /**
  * `count` frames at 30 fps (the RTP timestamp wraps past 2^32 at frame 11), keyframes where `isKey(i)`, each split into several packets (mtu 200,
- * frames of 300..900 bytes), sequence numbers starting at `firstSeq`.
+ * frames of 300..900 bytes unless `frameBytes(i)` says otherwise), sequence numbers starting at `firstSeq`.
  */
 export function makeStream(
   codec: RtpVideoCodec,
   count: number,
-  opts: { firstSeq?: number; isKey?: (i: number) => boolean; seed?: number; ssrc?: number } = {},
+  opts: { firstSeq?: number; isKey?: (i: number) => boolean; seed?: number; ssrc?: number; frameBytes?: (i: number) => number | undefined } = {},
 ): TestFrame[] {
   const rand = mulberry32(opts.seed ?? 1);
   const isKey = opts.isKey ?? ((i) => i === 0);
@@ -39,7 +39,9 @@ export function makeStream(
   });
   return Array.from({ length: count }, (_, index) => {
     const keyframe = isKey(index);
-    const data = frameData(codec, keyframe, 300 + Math.floor(rand() * 600), rand);
+    // The random size is drawn either way: resizing a frame leaves the frames before it as they were.
+    const size = 300 + Math.floor(rand() * 600);
+    const data = frameData(codec, keyframe, opts.frameBytes?.(index) ?? size, rand);
     const packets = packetizer.packetizeFrame(data, { timestampMs: (index * 1000) / 30 });
     return { index, keyframe, rtpTimestamp: packets[0]!.timestamp, data, packets };
   });
