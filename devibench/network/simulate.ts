@@ -22,6 +22,7 @@
 import { NAL_TYPE, nalType, type RtpPacket, RtpPacketizer, rtpPacketSize, type RtpVideoCodec, splitAnnexB } from "../../encoder/rtp/index.ts";
 import { LinkEmulator } from "../../sfu/link/index.ts";
 import { JitterBuffer, type JitterCounters, type JitterOutput } from "../../sfu/media/jitter-buffer.ts";
+import type { PlayoutTiming } from "../../sfu/media/playout-timing.ts";
 import type { ReceivePolicy } from "../../sfu/media/receive-policy.ts";
 import type { NetworkConditionSpec } from "./conditions.ts";
 import { NackRequester } from "./nack-requester.ts";
@@ -50,6 +51,12 @@ export interface SimulationOptions {
   readonly policy: ReceivePolicy;
   /** The jitter buffer's cap on waiting for an incomplete frame after its newest packet. */
   readonly maxWaitMs: number;
+  /**
+   * A WebRTC receiver's playout timing (classic, as libwebrtc hands frames to its sink): a
+   * decodable frame is available at the timing's render slot, not when it is complete. Absent: at
+   * once (the AI path).
+   */
+  readonly playout?: { readonly timing: PlayoutTiming; readonly rttMs: number };
   /** NACK retries (classic); null: only the policy's own NACKs. */
   readonly nackRetries: { readonly intervalMs: number; readonly maxRetries: number } | null;
   readonly seed: number;
@@ -136,6 +143,7 @@ export async function simulate(o: SimulationOptions): Promise<SimulationResult> 
   const packetsOf = new Map<number, number>();
   const deliveredOf = new Map<number, Set<number>>();
   const decodable: DecodableFrame[] = [];
+  let lastAvailableMs = -Infinity;
   const history = new Map<number, RtpPacket>();
   const pacer: Queued[] = [];
   const queuedRetx = new Set<number>();
@@ -202,8 +210,11 @@ export async function simulate(o: SimulationOptions): Promise<SimulationResult> 
         }
       } else if (r.decodable) {
         f.fate = "decodable";
-        f.availableMs = nowMs;
-        decodable.push({ index: f.index, releasedMs: nowMs, data: r.data });
+        // Frames decode in order, so none is handed on before the one decoded before it.
+        const at = o.playout ? Math.max(lastAvailableMs, o.playout.timing.frame(f.captureMs, nowMs, r.recovered, o.playout.rttMs).availableMs) : nowMs;
+        lastAvailableMs = at;
+        f.availableMs = at;
+        decodable.push({ index: f.index, releasedMs: at, data: r.data });
       } else f.fate = "undecodable";
     }
   };
