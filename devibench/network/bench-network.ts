@@ -8,17 +8,15 @@
  * simulate packet by packet in virtual time (simulate.ts), decode the released frames, ask every
  * text question at each ask time with the newest frame available then.
  */
-import { existsSync } from "node:fs";
 import { join, resolve } from "node:path";
 import { parseArgs } from "node:util";
 import { resolveFfmpeg } from "../../encoder/ffmpeg/resolve.ts";
 import { LinkError } from "../../sfu/link/index.ts";
 import { WorkerOcrEngine } from "../../sfu/mllm/embedded/worker-engine.ts";
-import { generateSyntheticSet, loadSyntheticSet, TEXT_TASK } from "../datasets/synthetic.ts";
-import type { Sample } from "../types.ts";
 import { defaultConditions, type NetworkConditionSpec, parseCondition } from "./conditions.ts";
+import { loadBenchClips } from "./clips.ts";
 import { frameLatencies, summarize } from "./latency.ts";
-import { type AnswerCache, type ClipRun, type NetworkBenchSettings, planFor, type PolicyName, runClip, traceOffsetMs } from "./run-clip.ts";
+import { type AnswerCache, type ClipRun, type MethodName, type NetworkBenchSettings, planFor, type PolicyName, regionGroups, runClip, traceOffsetMs } from "./run-clip.ts";
 
 const HELP = `usage: npm run bench:network -- [options]
 
@@ -29,6 +27,8 @@ const HELP = `usage: npm run bench:network -- [options]
   --clips N          clips of the synthetic set (seed 1), 1..10 (default 10)
   --bitrate KBPS     sender bitrate for both policies (default 600)
   --codec C          h264 (default, as the publisher) or vp8
+  --method M         baseline (no region map) or context (the question's ground-truth region map,
+                     planned as DeViBench's context method); default both, each reported
   --seed N           seed of the link's loss draws (default 1)
   --nack-retries N   classic: NACKs of a missing packet after the first, one per RTT (default 10, as
                      libwebrtc; 0 = NACK once)
@@ -44,6 +44,7 @@ interface Args {
   readonly codec: "h264" | "vp8";
   readonly seed: number;
   readonly nackRetries: number;
+  readonly methods: MethodName[];
   readonly json: boolean;
 }
 
@@ -54,7 +55,7 @@ function parse(argv: string[]): Args | "help" {
       args: argv, strict: true, allowPositionals: false,
       options: {
         condition: { type: "string", multiple: true }, clips: { type: "string" }, bitrate: { type: "string" },
-        seed: { type: "string" }, "nack-retries": { type: "string" }, codec: { type: "string" }, json: { type: "boolean" }, help: { type: "boolean" },
+        seed: { type: "string" }, "nack-retries": { type: "string" }, codec: { type: "string" }, method: { type: "string" }, json: { type: "boolean" }, help: { type: "boolean" },
       },
     }));
   } catch (err) {
@@ -78,8 +79,10 @@ function parse(argv: string[]): Args | "help" {
   }
   const codec = (values.codec as string | undefined) ?? "h264";
   if (codec !== "h264" && codec !== "vp8") throw new UsageError(`--codec must be h264 or vp8, got "${codec}"`);
+  const method = values.method as string | undefined;
+  if (method !== undefined && method !== "baseline" && method !== "context") throw new UsageError(`--method must be baseline or context, got "${method}"`);
   return {
-    codec, conditions, clips: int("clips", 10, 1, 10), bitrateKbps: int("bitrate", 600, 50, 20_000), seed: int("seed", 1, 0, 2 ** 31 - 1),
+    methods: method === undefined ? ["baseline", "context"] : [method], codec, conditions, clips: int("clips", 10, 1, 10), bitrateKbps: int("bitrate", 600, 50, 20_000), seed: int("seed", 1, 0, 2 ** 31 - 1),
     nackRetries: int("nack-retries", 10, 0, 100), json: values.json === true,
   };
 }
@@ -87,6 +90,14 @@ function parse(argv: string[]): Args | "help" {
 interface PolicyFigures {
   p50Ms: number | null;
   p95Ms: number | null;
+  p99Ms: number | null;
+  maxMs: number | null;
+  /** Frames that were never released decodable (each counts until the next good one), of all. */
+  framesNotShownPct: number;
+  /** Mean encoded frame size. */
+  meanBitsPerFrame: number;
+  /** RTP packets per frame as sent (parameter sets and each slice in their own, no retransmissions). */
+  rtpPacketsPerFrame: number;
   accuracy: number;
   frames: number;
   framesWaitedForNext: number;
@@ -128,8 +139,14 @@ function figures(runs: ClipRun[]): PolicyFigures {
   const sum = (f: (r: ClipRun) => number) => runs.reduce((n, r) => n + f(r), 0);
   const sent = sum((r) => r.counters.packetsSent);
   const plan = runs[0]!.plan;
+  const allFrames = runs.flatMap((r) => r.frames);
+  const sortedLat = [...lat].sort((a, b) => a - b);
+  const rank = (p: number) => (sortedLat.length ? Math.round(sortedLat[Math.min(sortedLat.length - 1, Math.ceil((p / 100) * sortedLat.length) - 1)]!) : null);
   return {
-    p50Ms: s.p50Ms, p95Ms: s.p95Ms, accuracy: asks.length ? Math.round((correct / asks.length) * 1000) / 1000 : 0,
+    p50Ms: s.p50Ms, p95Ms: s.p95Ms, p99Ms: rank(99), maxMs: rank(100),
+    framesNotShownPct: allFrames.length ? Math.round(((waited + untimed) / allFrames.length) * 1000) / 10 : 0,
+    meanBitsPerFrame: allFrames.length ? Math.round(allFrames.reduce((n, f) => n + f.sizeBytes * 8, 0) / allFrames.length) : 0,
+    rtpPacketsPerFrame: allFrames.length ? Math.round(((sent - sum((r) => r.counters.retransmissions)) / allFrames.length) * 10) / 10 : 0, accuracy: asks.length ? Math.round((correct / asks.length) * 1000) / 1000 : 0,
     frames: s.frames, framesWaitedForNext: waited, framesUntimed: untimed, asks: asks.length, correct,
     noFrameYet: asks.filter((a) => a.frameIndex === null).length,
     fps: plan.sender.fps, senderMode: plan.sender.mode, maxWaitMs: plan.maxWaitMs,
@@ -173,6 +190,7 @@ async function main(): Promise<number> {
   log(`  video: synthetic set seed 1, first ${args.clips} clip(s), 5 s each, ${settings.width}x${settings.height}, ${args.codec === "h264" ? "H.264 (libx264 veryfast zerolatency baseline; SPS and PPS in their own RTP packets, no STAP-A)" : "VP8 (libvpx realtime cpu-used 8)"}, ${args.bitrateKbps} kbps for both policies, camera ${settings.maxFps} fps`);
   log(`  sender: pacer ${settings.pacingFactor}x bitrate, encode delay ${settings.encodeDelayMs} ms, RTP MTU 1200 B + 28 B IP/UDP`);
   log(`  model: embedded OCR engine, text questions only (it cannot answer colour or counting), each asked at ${settings.askTimesMs.map((t) => t / 1000).join(", ")} s with the newest frame available then; normalised-match scoring`);
+  log(`  methods: ${args.methods.join(", ")} (context: each question's ground-truth region map from the first frame, encoder/ladder planContextEncode calibrated on the policy's own sender encode, x264 ROI via addroi; PLI segments keep the map; the same for both policies)`);
   log(`  link seed ${args.seed} (per clip: seed x 1000003 + clip x 7919, the same for both policies); frame latency = capture -> released decodable (a dropped frame counts until the next good one); decode time not modelled`);
   for (const c of args.conditions) {
     log(`  condition ${c.name}: uplink ${JSON.stringify(c.input)}, downlink {"delayMs":${c.rttMs / 2}} (RTCP, no loss)`);
@@ -182,20 +200,7 @@ async function main(): Promise<number> {
     }
   }
 
-  const setDir = join(cacheRoot, "synthetic-s1-c10");
-  if (!existsSync(join(setDir, "manifest.json"))) {
-    log(`generating the synthetic set in ${setDir}`);
-    await generateSyntheticSet(ffmpeg, setDir, { seed: 1, clips: 10 }, (done, total) => log(`  clip ${done}/${total}`));
-  }
-  const byClip = new Map<string, Sample[]>();
-  for (const s of loadSyntheticSet(setDir)) {
-    if (s.taskType !== TEXT_TASK || s.videoPath === null) continue;
-    byClip.set(s.videoPath, [...(byClip.get(s.videoPath) ?? []), s]);
-  }
-  const chosen = [...byClip].slice(0, args.clips);
-  const clips = chosen.map(([videoPath, samples], index) => ({
-    id: samples[0]!.id.replace(/-t\d+$/, ""), videoPath, durationSec: samples[0]!.durationSec, samples, index, of: chosen.length,
-  }));
+  const clips = await loadBenchClips(ffmpeg, cacheRoot, args.clips, log);
   for (const c of args.conditions) {
     if (c.uplink.rate.kind === "trace") log(`  ${c.name}: clips start ${clips.map((k) => traceOffsetMs(c, k.index, k.of) / 1000).join(", ")} s into the ${c.uplink.rate.trace.periodMs / 1000} s trace`);
   }
@@ -205,38 +210,44 @@ async function main(): Promise<number> {
   try {
     await engine.warmUp();
     log(`engine warm (${Math.round(performance.now() - t0)} ms since start)`);
-    const table: Array<{ name: string; classic: PolicyFigures; resilient: PolicyFigures }> = [];
-    for (const c of args.conditions) {
-      const per: Partial<Record<PolicyName, PolicyFigures>> = {};
-      for (const p of ["classic", "resilient"] as const) {
-        const runs: ClipRun[] = [];
-        for (const clip of clips) {
-          const r = await runClip(clip, c, p, settings, engine, cache);
-          runs.push(r);
-          const l = summarize(frameLatencies(r.frames).latenciesMs);
-          log(`  [${Math.round((performance.now() - t0) / 1000)} s] ${c.name} ${p} ${clip.id}: ${r.frames.length} frames, ${r.frames.filter((f) => f.fate === "decodable").length} decodable, latency p50 ${l.p50Ms} p95 ${l.p95Ms} ms, ${r.asks.filter((a) => a.correct).length}/${r.asks.length} correct, ${r.counters.retransmissions} retx, ${r.counters.plis} PLI`);
+    type Row = { method: MethodName; name: string; classic: PolicyFigures; resilient: PolicyFigures };
+    const table: Row[] = [];
+    for (const method of args.methods) {
+      for (const c of args.conditions) {
+        const per: Partial<Record<PolicyName, PolicyFigures>> = {};
+        for (const p of ["classic", "resilient"] as const) {
+          const runs: ClipRun[] = [];
+          for (const clip of clips) {
+            // Context: one run per distinct region map of the clip's questions (one per clip here).
+            for (const g of regionGroups(clip.samples, method)) {
+              const r = await runClip({ ...clip, samples: g.samples }, c, p, settings, engine, cache, g.regions);
+              runs.push(r);
+              const l = summarize(frameLatencies(r.frames).latenciesMs);
+              log(`  [${Math.round((performance.now() - t0) / 1000)} s] ${method} ${c.name} ${p} ${clip.id}: ${r.frames.length} frames, ${r.frames.filter((f) => f.fate === "decodable").length} decodable, latency p50 ${l.p50Ms} p95 ${l.p95Ms} ms, ${r.asks.filter((a) => a.correct).length}/${r.asks.length} correct, ${r.counters.retransmissions} retx, ${r.counters.plis} PLI`);
+            }
+          }
+          per[p] = figures(runs);
         }
-        per[p] = figures(runs);
+        table.push({ method, name: c.name, classic: per.classic!, resilient: per.resilient! });
       }
-      table.push({ name: c.name, classic: per.classic!, resilient: per.resilient! });
     }
     const seconds = Math.round((performance.now() - t0) / 1000);
     log("");
     log(`results (${clips.length} clips, ${seconds} s):`);
     const cell = (v: number | null) => (v === null ? "-" : String(v)).padStart(6);
-    log(`${"condition".padEnd(20)} ${"policy".padEnd(9)} ${"fps".padStart(4)} ${"p50".padStart(6)} ${"p95".padStart(6)} ${"acc".padStart(6)}  frames  waited  lost  whole  undec  retx  PLI  kbps  uplink-loss`);
+    log(`${"method".padEnd(8)} ${"condition".padEnd(20)} ${"policy".padEnd(9)} ${"fps".padStart(4)} ${"p50".padStart(6)} ${"p95".padStart(6)} ${"p99".padStart(6)} ${"acc".padStart(6)}  frames  not-shown  kbit/fr  pkt/fr  lost  whole  undec  retx  PLI  kbps  uplink-loss`);
     for (const row of table) {
       for (const p of ["classic", "resilient"] as const) {
         const f = row[p];
-        log(`${row.name.padEnd(20)} ${p.padEnd(9)} ${String(f.fps).padStart(4)} ${cell(f.p50Ms)} ${cell(f.p95Ms)} ${(f.accuracy * 100).toFixed(1).padStart(6)}  ${String(f.frames).padStart(6)}  ${String(f.framesWaitedForNext).padStart(6)}  ${String(f.framesLost).padStart(4)}  ${String(f.framesLostWhole).padStart(5)}  ${String(f.framesUndecodable + f.framesRefused).padStart(5)}  ${String(f.retransmissions).padStart(4)}  ${String(f.plis).padStart(3)}  ${String(f.sentKbps).padStart(4)}  ${f.uplinkLossPct}%`);
+        log(`${row.method.padEnd(8)} ${row.name.padEnd(20)} ${p.padEnd(9)} ${String(f.fps).padStart(4)} ${cell(f.p50Ms)} ${cell(f.p95Ms)} ${cell(f.p99Ms)} ${(f.accuracy * 100).toFixed(1).padStart(6)}  ${String(f.frames).padStart(6)}  ${`${f.framesNotShownPct}%`.padStart(9)}  ${(f.meanBitsPerFrame / 1000).toFixed(1).padStart(7)}  ${String(f.rtpPacketsPerFrame).padStart(6)}  ${String(f.framesLost).padStart(4)}  ${String(f.framesLostWhole).padStart(5)}  ${String(f.framesUndecodable + f.framesRefused).padStart(5)}  ${String(f.retransmissions).padStart(4)}  ${String(f.plis).padStart(3)}  ${String(f.sentKbps).padStart(4)}  ${f.uplinkLossPct}%`);
       }
       const d95 = row.classic.p95Ms !== null && row.resilient.p95Ms !== null ? row.classic.p95Ms - row.resilient.p95Ms : null;
-      log(`${"".padEnd(20)} p95 classic - resilient: ${d95 === null ? "-" : `${d95} ms`} (goal >= 135); accuracy resilient - classic: ${((row.resilient.accuracy - row.classic.accuracy) * 100).toFixed(1)} points (goal >= -2)`);
+      log(`${"".padEnd(29)} p95 classic - resilient: ${d95 === null ? "-" : `${d95} ms`} (goal >= 135); accuracy resilient - classic: ${((row.resilient.accuracy - row.classic.accuracy) * 100).toFixed(1)} points (goal >= -2)`);
     }
     if (args.json) {
       console.log(JSON.stringify({
-        config: { clips: clips.length, codec: args.codec, bitrateKbps: args.bitrateKbps, seed: args.seed, nackRetries: args.nackRetries, width: settings.width, height: settings.height, askTimesMs: settings.askTimesMs, seconds },
-        conditions: table.map((r) => ({ name: r.name, classic: r.classic, resilient: r.resilient })),
+        config: { clips: clips.length, methods: args.methods, codec: args.codec, bitrateKbps: args.bitrateKbps, seed: args.seed, nackRetries: args.nackRetries, width: settings.width, height: settings.height, askTimesMs: settings.askTimesMs, seconds },
+        results: table.map((r) => ({ method: r.method, name: r.name, classic: r.classic, resilient: r.resilient })),
       }));
     }
     return 0;

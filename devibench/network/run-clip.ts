@@ -4,17 +4,21 @@
  * and ask each question at its times with the newest frame available then.
  */
 import { createHash } from "node:crypto";
+import { mapFromRegions } from "../../encoder/importance/map.ts";
+import { planContextEncode } from "../../encoder/ladder/ladder.ts";
 import type { RtpVideoCodec } from "../../encoder/rtp/index.ts";
 import { frameRateTarget } from "../../sfu/media/frame-rate-target.ts";
 import { classicPolicy, resilientPolicy } from "../../sfu/media/receive-policy.ts";
 import { devibenchPrompt, type MllmClient } from "../../sfu/mllm/types.ts";
 import { scoreAnswer } from "../run/score.ts";
-import type { Sample } from "../types.ts";
+import type { PixelBox, Sample } from "../types.ts";
 import type { NetworkConditionSpec } from "./conditions.ts";
 import { ClipEncoder, decodeReleased, type SenderSettings } from "./sender.ts";
 import { simulate, type SimulationCounters } from "./simulate.ts";
 
 export type PolicyName = "classic" | "resilient";
+/** DeViBench's methods: no region map, or the question's region map (ground truth here). */
+export type MethodName = "baseline" | "context";
 
 export interface NetworkBenchSettings {
   readonly ffmpeg: string;
@@ -57,9 +61,10 @@ export function planFor(policy: PolicyName, condition: NetworkConditionSpec, s: 
       nackRetries: { intervalMs: Math.max(1, condition.rttMs), maxRetries: s.nackMaxRetries },
     };
   }
-  const fps = frameRateTarget({ lossRate: condition.knownLossRate, bitrateBps: s.bitrateBps, maxFps: s.maxFps }).fps;
+  const intraOnly = condition.knownLossRate >= s.intraOnlyLoss;
+  const fps = frameRateTarget({ lossRate: condition.knownLossRate, bitrateBps: s.bitrateBps, maxFps: s.maxFps, intraOnly }).fps;
   return {
-    sender: { ...base, fps, mode: condition.knownLossRate >= s.intraOnlyLoss ? "intra" : "gop" },
+    sender: { ...base, fps, mode: intraOnly ? "intra" : "gop" },
     maxWaitMs: s.resilientMaxWaitMs,
     nackRetries: null,
   };
@@ -100,12 +105,60 @@ export function clipSeed(seed: number, k: number): number {
   return (seed * 1_000_003 + k * 7919) >>> 0;
 }
 
+export interface ClipInput {
+  readonly id: string;
+  readonly videoPath: string;
+  readonly durationSec: number;
+  /** Source picture size (ground-truth regions are in these pixels). */
+  readonly sourceWidth: number;
+  readonly sourceHeight: number;
+  readonly samples: readonly Sample[];
+  readonly index: number;
+  readonly of: number;
+}
+
+/**
+ * The questions of a clip that share a region map: the context method encodes once per distinct
+ * ground-truth region (devibench/run/runner.ts does the same); baseline: one group, no regions.
+ */
+export function regionGroups(samples: readonly Sample[], method: MethodName): Array<{ regions: PixelBox[] | null; samples: Sample[] }> {
+  if (method === "baseline") return [{ regions: null, samples: [...samples] }];
+  const groups = new Map<string, { regions: PixelBox[]; samples: Sample[] }>();
+  for (const sample of samples) {
+    if (!sample.regions || sample.regions.length === 0) throw new Error(`sample ${sample.id} has no ground-truth region for the context method`);
+    const key = JSON.stringify(sample.regions);
+    groups.set(key, { regions: [...sample.regions], samples: [...(groups.get(key)?.samples ?? []), sample] });
+  }
+  return [...groups.values()];
+}
+
+/**
+ * The sender settings with the question's region map, planned exactly as DeViBench's context
+ * method plans it (encoder/ladder `planContextEncode`: the importance map from the regions, the
+ * budget-aware allocator calibrated on the baseline encode of the same clip at the same settings,
+ * rectangles for x264's region control). The baseline here is this policy's own sender (its frame
+ * rate and GOP mode), so an intra-only sender is calibrated on intra frames.
+ */
+export async function contextSender(
+  clip: ClipInput, regions: readonly PixelBox[], sender: SenderSettings, s: Pick<NetworkBenchSettings, "ffmpeg" | "cacheDir">,
+): Promise<SenderSettings> {
+  const baseline = await ClipEncoder.open({ ffmpeg: s.ffmpeg, input: clip.videoPath, durationSec: clip.durationSec, settings: sender, cacheDir: s.cacheDir });
+  const map = mapFromRegions(clip.sourceWidth, clip.sourceHeight, 64, regions);
+  const plan = await planContextEncode({
+    ffmpeg: s.ffmpeg, input: clip.videoPath, fps: sender.fps, codec: sender.codec,
+    rung: { targetKbps: sender.bitrateBps / 1000, width: sender.width, height: sender.height },
+    maps: [{ atSec: 0, map }], baseline: baseline.stats, useEncoderRoi: true,
+  });
+  return { ...sender, roi: plan.roi };
+}
+
 export async function runClip(
-  clip: { id: string; videoPath: string; durationSec: number; samples: readonly Sample[]; index: number; of: number },
-  condition: NetworkConditionSpec, policy: PolicyName, s: NetworkBenchSettings, engine: MllmClient, cache: AnswerCache,
+  clip: ClipInput, condition: NetworkConditionSpec, policy: PolicyName, s: NetworkBenchSettings, engine: MllmClient, cache: AnswerCache,
+  regions: readonly PixelBox[] | null = null,
 ): Promise<ClipRun> {
   const plan = planFor(policy, condition, s);
-  const source = await ClipEncoder.open({ ffmpeg: s.ffmpeg, input: clip.videoPath, durationSec: clip.durationSec, settings: plan.sender, cacheDir: s.cacheDir });
+  const sender = regions ? await contextSender(clip, regions, plan.sender, s) : plan.sender;
+  const source = await ClipEncoder.open({ ffmpeg: s.ffmpeg, input: clip.videoPath, durationSec: clip.durationSec, settings: sender, cacheDir: s.cacheDir });
   const sim = await simulate({
     source, condition, policy: policy === "classic" ? classicPolicy() : resilientPolicy(),
     maxWaitMs: plan.maxWaitMs, nackRetries: plan.nackRetries, seed: clipSeed(s.seed, clip.index),

@@ -14,11 +14,19 @@
  * the sender continues from it; segments are cached on disk by start frame. Rate control starts
  * afresh in the segment, as in an encoder restart (what the live publisher does on a PLI; libwebrtc
  * instead forces a keyframe in the running encoder, whose rate control carries on).
+ *
+ * Region maps (the context-aware method): region-control rectangles planned by
+ * encoder/ladder `planContextEncode` go into the filter graph as x264 ROI side data (`addroi`,
+ * encoder/ffmpeg/filtergraph.ts), as encoder/ffmpeg `encodeVideo` and the live publisher do. A
+ * PLI segment carries the same rectangles (the schedule shifted to its start), so a restarted
+ * encoder keeps the map, as the live publisher's restart does.
  */
 import { createHash } from "node:crypto";
 import { existsSync, mkdirSync, readFileSync, renameSync, rmSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { decodeFrames } from "../../encoder/ffmpeg/frames.ts";
+import { parseX264AvgQp } from "../../encoder/ffmpeg/encode.ts";
+import { roiScheduleGraph, type RoiScheduleEntry } from "../../encoder/ffmpeg/filtergraph.ts";
 import { runFfmpeg } from "../../encoder/ffmpeg/run.ts";
 import { isH264Keyframe, type RtpVideoCodec } from "../../encoder/rtp/index.ts";
 import { readIvfFrames, splitH264AccessUnits } from "../../encoder/rtp/elementary.ts";
@@ -35,6 +43,27 @@ export interface SenderSettings {
   readonly mode: "gop" | "intra";
   /** x264 preset (default veryfast) or VP8 cpu-used (default 8), the publisher's defaults. */
   readonly preset?: string;
+  /** Region-control rectangles over media time, in output pixels (none: the baseline method). */
+  readonly roi?: readonly RoiScheduleEntry[];
+}
+
+/** A segment's totals, for calibrating the context-aware plan on the baseline encode. */
+export interface SegmentStats {
+  readonly payloadBytes: number;
+  readonly frames: number;
+  /** x264's frame-weighted average QP; null for VP8. */
+  readonly avgQp: number | null;
+}
+
+/**
+ * The schedule as seen by a segment that starts `startSec` into the clip: the entry in force at
+ * the start moves to 0, later ones move earlier, earlier ones go.
+ */
+export function shiftRoiSchedule(roi: readonly RoiScheduleEntry[], startSec: number): RoiScheduleEntry[] {
+  const sorted = [...roi].sort((a, b) => a.atSec - b.atSec);
+  const inForce = sorted.filter((e) => e.atSec <= startSec + 1e-9).pop();
+  const later = sorted.filter((e) => e.atSec > startSec + 1e-9).map((e) => ({ atSec: e.atSec - startSec, rects: e.rects }));
+  return inForce ? [{ atSec: 0, rects: inForce.rects }, ...later] : later.length > 0 ? [{ atSec: 0, rects: [] }, ...later] : [];
 }
 
 export interface ClipEncoderOptions {
@@ -53,6 +82,8 @@ export class ClipEncoder implements FrameSource {
   frameCount = 0;
   /** Segments encoded or read from the cache, by start frame. */
   private readonly segments = new Map<number, EncodedFrame[]>();
+  /** Totals of the first segment (the whole clip as encoded without any PLI). */
+  stats: SegmentStats = { payloadBytes: 0, frames: 0, avgQp: null };
   private current = 0;
   /** Segments this run asked for beyond the first (one per honoured keyframe request). */
   restarts = 0;
@@ -66,6 +97,7 @@ export class ClipEncoder implements FrameSource {
     const e = new ClipEncoder(o);
     const first = await e.segment(0);
     e.frameCount = first.length;
+    e.stats = { ...e.stats, payloadBytes: first.reduce((n, f) => n + f.data.length, 0), frames: first.length };
     if (e.frameCount === 0) throw new Error(`encoding ${o.input} gave no frames`);
     return e;
   }
@@ -91,11 +123,14 @@ export class ClipEncoder implements FrameSource {
     mkdirSync(this.o.cacheDir, { recursive: true });
     const ext = s.codec === "h264" ? "h264" : "ivf";
     const path = join(this.o.cacheDir, `${tag}-from${start}.${ext}`);
-    if (!existsSync(path)) {
+    // x264's average QP, kept beside the stream (the context plan calibrates on it).
+    const meta = `${path}.json`;
+    if (!existsSync(path) || !existsSync(meta)) {
       const k = `${Math.round(s.bitrateBps / 1000)}k`;
       // Longer than any clip: no keyframe but the first (x264 may still place one at a scene cut).
       const gop = s.mode === "intra" ? "1" : "100000";
-      const graph = `[0:v:0]fps=${s.fps},scale=${s.width}:${s.height}:flags=bicubic,format=yuv420p,trim=start_frame=${start},setpts=PTS-STARTPTS[out]`;
+      const pre = `[0:v:0]fps=${s.fps},scale=${s.width}:${s.height}:flags=bicubic,format=yuv420p,trim=start_frame=${start},setpts=PTS-STARTPTS[pre]`;
+      const graph = `${pre};${roiScheduleGraph(shiftRoiSchedule(s.roi ?? [], start / s.fps), s.codec, "pre", "out")}`;
       const partial = `${path}.partial`;
       try {
         const rate = ["-b:v", k, "-maxrate", k, "-bufsize", k, "-g", gop, "-threads", "2"];
@@ -105,10 +140,11 @@ export class ClipEncoder implements FrameSource {
           ? ["-c:v", "libx264", "-preset", s.preset ?? "veryfast", "-tune", "zerolatency", "-profile:v", "baseline", ...rate, "-f", "h264"]
           : ["-c:v", "libvpx", "-deadline", "realtime", "-cpu-used", s.preset ?? "8", "-lag-in-frames", "0", "-auto-alt-ref", "0",
             ...(s.mode === "intra" ? ["-max-intra-rate", "100"] : []), ...rate, "-f", "ivf"];
-        await runFfmpeg(this.o.ffmpeg, [
-          "-y", "-loglevel", "error", "-i", this.o.input, "-t", String(this.o.durationSec),
+        const res = await runFfmpeg(this.o.ffmpeg, [
+          "-y", "-loglevel", "info", "-i", this.o.input, "-t", String(this.o.durationSec),
           "-filter_complex", graph, "-map", "[out]", "-an", "-sn", ...codec, partial,
         ]);
+        writeFileSync(meta, JSON.stringify({ avgQp: s.codec === "h264" ? parseX264AvgQp(res.stderr) : null }));
         renameSync(partial, path);
       } finally {
         rmSync(partial, { force: true });
@@ -120,6 +156,7 @@ export class ClipEncoder implements FrameSource {
       // RFC 6386 §9.1: bit 0 of the frame tag is 0 for a key frame.
       : readIvfFrames(buf).frames.map((data) => ({ data, keyframe: (data[0]! & 1) === 0 }));
     this.segments.set(start, units);
+    if (start === 0) this.stats = { ...this.stats, avgQp: (JSON.parse(readFileSync(meta, "utf8")) as { avgQp: number | null }).avgQp };
     return units;
   }
 }

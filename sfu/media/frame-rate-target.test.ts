@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { frameRateTarget, PacketLossWindow } from "./frame-rate-target.ts";
+import { DEFAULT_MIN_BITS_PER_INTRA_FRAME, frameRateTarget, PacketLossWindow } from "./frame-rate-target.ts";
 
 describe("frameRateTarget", () => {
   it("no loss: the freshness floor, 1000 / 150 ms rounded up to 7 fps, whatever the bitrate", () => {
@@ -33,6 +33,22 @@ describe("frameRateTarget", () => {
     // q = 0.81, miss = 0.19^1.95 = 0.039 (12 fps: 3 packets, 0.271^1.8 = 0.095).
     const lower = frameRateTarget({ lossRate: 0.1, bitrateBps: 240_000, maxFps: 15 }, { minBitsPerFrame: 10_000 });
     expect(lower).toMatchObject({ fps: 13, limitedBy: "loss", packetsPerFrame: 2 });
+  });
+
+  it("intra-only at 600 kbps and 10% loss: the intra floor (60 kbit) caps the rate at 10 fps, not the inter floor's 15", () => {
+    const inter = frameRateTarget({ lossRate: 0.1, bitrateBps: 600_000, maxFps: 15 });
+    expect(inter, `inter floor: ${inter.fps} fps, ${inter.bitsPerFrame} bits`).toMatchObject({ fps: 15, limitedBy: "max-fps" });
+    const intra = frameRateTarget({ lossRate: 0.1, bitrateBps: 600_000, maxFps: 15, intraOnly: true });
+    expect(DEFAULT_MIN_BITS_PER_INTRA_FRAME).toBe(60_000);
+    expect(intra, `intra floor: ${intra.fps} fps, ${intra.bitsPerFrame} bits`).toMatchObject({ fps: 10, limitedBy: "bits-per-frame", bitsPerFrame: 60_000, packetsPerFrame: 7 });
+    // 5% loss: still the ceiling; 7 packets a frame leave q = 0.95^7 = 0.70, miss = 0.30^1.5 = 0.17.
+    const five = frameRateTarget({ lossRate: 0.05, bitrateBps: 600_000, maxFps: 15, intraOnly: true });
+    expect(five).toMatchObject({ fps: 10, limitedBy: "bits-per-frame" });
+    expect(five.missProbability).toBeCloseTo((1 - 0.95 ** 7) ** 1.5, 6);
+    // The option overrides the floor; the inter floor does not apply to an intra-only stream.
+    expect(frameRateTarget({ lossRate: 0.1, bitrateBps: 600_000, maxFps: 15, intraOnly: true }, { minBitsPerIntraFrame: 100_000 }).fps).toBe(6);
+    expect(frameRateTarget({ lossRate: 0.1, bitrateBps: 600_000, maxFps: 15, intraOnly: true }, { minBitsPerFrame: 100_000 }).fps).toBe(10);
+    expect(() => frameRateTarget({ lossRate: 0, bitrateBps: 1, maxFps: 1, intraOnly: true }, { minBitsPerIntraFrame: 0 })).toThrow(/minBitsPerIntraFrame/);
   });
 
   it("the sender's ceiling caps the rate", () => {
