@@ -32,6 +32,9 @@ const HELP = `usage: npm run bench:network -- [options]
   --seed N           seed of the link's loss draws (default 1)
   --nack-retries N   classic: NACKs of a missing packet after the first, one per RTT (default 10, as
                      libwebrtc; 0 = NACK once)
+  --classic-playout P  classic receiver hands frames on as libwebrtc does, at its playout time
+                     (webrtc, default: jitter estimate, plus the round trip once NACKs are in use;
+                     sfu/media/playout-timing.ts), or as soon as they are complete (none)
   --json             print one JSON object as the last line
   --help`;
 
@@ -44,6 +47,7 @@ interface Args {
   readonly codec: "h264" | "vp8";
   readonly seed: number;
   readonly nackRetries: number;
+  readonly classicPlayout: "webrtc" | "none";
   readonly methods: MethodName[];
   readonly json: boolean;
 }
@@ -55,7 +59,7 @@ function parse(argv: string[]): Args | "help" {
       args: argv, strict: true, allowPositionals: false,
       options: {
         condition: { type: "string", multiple: true }, clips: { type: "string" }, bitrate: { type: "string" },
-        seed: { type: "string" }, "nack-retries": { type: "string" }, codec: { type: "string" }, method: { type: "string" }, json: { type: "boolean" }, help: { type: "boolean" },
+        seed: { type: "string" }, "nack-retries": { type: "string" }, "classic-playout": { type: "string" }, codec: { type: "string" }, method: { type: "string" }, json: { type: "boolean" }, help: { type: "boolean" },
       },
     }));
   } catch (err) {
@@ -81,7 +85,10 @@ function parse(argv: string[]): Args | "help" {
   if (codec !== "h264" && codec !== "vp8") throw new UsageError(`--codec must be h264 or vp8, got "${codec}"`);
   const method = values.method as string | undefined;
   if (method !== undefined && method !== "baseline" && method !== "context") throw new UsageError(`--method must be baseline or context, got "${method}"`);
+  const playout = (values["classic-playout"] as string | undefined) ?? "webrtc";
+  if (playout !== "webrtc" && playout !== "none") throw new UsageError(`--classic-playout must be webrtc or none, got "${playout}"`);
   return {
+    classicPlayout: playout,
     methods: method === undefined ? ["baseline", "context"] : [method], codec, conditions, clips: int("clips", 10, 1, 10), bitrateKbps: int("bitrate", 600, 50, 20_000), seed: int("seed", 1, 0, 2 ** 31 - 1),
     nackRetries: int("nack-retries", 10, 0, 100), json: values.json === true,
   };
@@ -183,7 +190,7 @@ async function main(): Promise<number> {
   const settings: NetworkBenchSettings = {
     ffmpeg, codec: args.codec, width: 1280, height: 720, bitrateBps: args.bitrateKbps * 1000, maxFps: 15, seed: args.seed,
     askTimesMs: [1000, 2000, 3000, 4000, 5000], pacingFactor: 2.5, encodeDelayMs: 10, classicExtraWaitMs: 200,
-    resilientMaxWaitMs: 100, nackMaxRetries: args.nackRetries, intraOnlyLoss: 0.01, cacheDir: join(cacheRoot, "network"),
+    resilientMaxWaitMs: 100, nackMaxRetries: args.nackRetries, classicPlayout: args.classicPlayout, intraOnlyLoss: 0.01, cacheDir: join(cacheRoot, "network"),
   };
   const log = (line: string) => console.log(line);
   log("bench:network configuration");
@@ -196,7 +203,7 @@ async function main(): Promise<number> {
     log(`  condition ${c.name}: uplink ${JSON.stringify(c.input)}, downlink {"delayMs":${c.rttMs / 2}} (RTCP, no loss)`);
     for (const p of ["classic", "resilient"] as const) {
       const plan = planFor(p, c, settings);
-      log(`    ${p.padEnd(9)} sender ${plan.sender.fps} fps ${plan.sender.mode === "intra" ? "intra-only (-g 1)" : "long GOP, keyframe on PLI"}; receiver ${p} policy, maxWait ${plan.maxWaitMs} ms${plan.nackRetries ? `, NACK retried every ${plan.nackRetries.intervalMs} ms up to ${plan.nackRetries.maxRetries} times` : ", no NACK"}`);
+      log(`    ${p.padEnd(9)} sender ${plan.sender.fps} fps ${plan.sender.mode === "intra" ? "intra-only (-g 1)" : "long GOP, keyframe on PLI"}; receiver ${p} policy, maxWait ${plan.maxWaitMs} ms${plan.nackRetries ? `, NACK retried every ${plan.nackRetries.intervalMs} ms up to ${plan.nackRetries.maxRetries} times` : ", no NACK"}${p === "classic" ? `, frames handed on ${args.classicPlayout === "webrtc" ? "at WebRTC's playout time" : "when complete"}` : ", frames handed on when complete"}`);
     }
   }
 
@@ -246,7 +253,12 @@ async function main(): Promise<number> {
     }
     if (args.json) {
       console.log(JSON.stringify({
-        config: { clips: clips.length, methods: args.methods, codec: args.codec, bitrateKbps: args.bitrateKbps, seed: args.seed, nackRetries: args.nackRetries, width: settings.width, height: settings.height, askTimesMs: settings.askTimesMs, seconds },
+        config: { clips: clips.length, methods: args.methods, codec: args.codec, bitrateKbps: args.bitrateKbps, seed: args.seed, nackRetries: args.nackRetries, classicPlayout: args.classicPlayout, width: settings.width, height: settings.height, askTimesMs: settings.askTimesMs, seconds },
+        // One entry per condition, for the product's method (context-aware, the map the server
+        // sends with a question) when it ran, else the baseline; every method is in `results`.
+        conditions: table
+          .filter((r) => r.method === (args.methods.includes("context") ? "context" : "baseline"))
+          .map((r) => ({ name: r.name, method: r.method, classic: r.classic, resilient: r.resilient })),
         results: table.map((r) => ({ method: r.method, name: r.name, classic: r.classic, resilient: r.resilient })),
       }));
     }

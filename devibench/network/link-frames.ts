@@ -44,7 +44,7 @@ export interface LinkFrames {
 export function defaultNetworkSettings(ffmpeg: string, codec: RtpVideoCodec, width: number, height: number, bitrateBps: number, seed: number, cacheDir: string): NetworkBenchSettings {
   return {
     ffmpeg, codec, width, height, bitrateBps, maxFps: 15, seed, askTimesMs: [], pacingFactor: 2.5, encodeDelayMs: 10,
-    classicExtraWaitMs: 200, resilientMaxWaitMs: 100, nackMaxRetries: 10, intraOnlyLoss: 0.01, cacheDir,
+    classicExtraWaitMs: 200, resilientMaxWaitMs: 100, nackMaxRetries: 10, classicPlayout: "webrtc", intraOnlyLoss: 0.01, cacheDir,
   };
 }
 

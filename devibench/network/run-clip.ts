@@ -8,6 +8,7 @@ import { mapFromRegions } from "../../encoder/importance/map.ts";
 import { planContextEncode } from "../../encoder/ladder/ladder.ts";
 import type { RtpVideoCodec } from "../../encoder/rtp/index.ts";
 import { frameRateTarget } from "../../sfu/media/frame-rate-target.ts";
+import { PlayoutTiming } from "../../sfu/media/playout-timing.ts";
 import { classicPolicy, resilientPolicy } from "../../sfu/media/receive-policy.ts";
 import { devibenchPrompt, type MllmClient } from "../../sfu/mllm/types.ts";
 import { scoreAnswer } from "../run/score.ts";
@@ -40,6 +41,8 @@ export interface NetworkBenchSettings {
   readonly resilientMaxWaitMs: number;
   /** Classic NACK retries (libwebrtc kMaxNackRetries). */
   readonly nackMaxRetries: number;
+  /** Classic: frames handed on at WebRTC's playout time (sfu/media/playout-timing.ts) or when complete. */
+  readonly classicPlayout: "webrtc" | "none";
   /** Smoothed loss at which the resilient sender goes intra-only (loss-resilience.ts `enterLoss`). */
   readonly intraOnlyLoss: number;
   readonly cacheDir: string;
@@ -162,6 +165,7 @@ export async function runClip(
   const sim = await simulate({
     source, condition, policy: policy === "classic" ? classicPolicy() : resilientPolicy(),
     maxWaitMs: plan.maxWaitMs, nackRetries: plan.nackRetries, seed: clipSeed(s.seed, clip.index),
+    ...(policy === "classic" && s.classicPlayout === "webrtc" ? { playout: { timing: new PlayoutTiming(), rttMs: condition.rttMs } } : {}),
     traceOffsetMs: traceOffsetMs(condition, clip.index, clip.of),
     pacingBps: s.pacingFactor * s.bitrateBps, encodeDelayMs: s.encodeDelayMs,
   });
