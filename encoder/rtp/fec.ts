@@ -43,7 +43,7 @@ function addScaled(dst: Uint8Array, src: Uint8Array, c: number): void {
   const lc = LOG[c]!;
   for (let t = 0; t < dst.length; t++) {
     const s = src[t]!;
-    if (s !== 0) dst[t] ^= EXP[lc + LOG[s]!]!;
+    if (s !== 0) dst[t] = dst[t]! ^ EXP[lc + LOG[s]!]!;
   }
 }
 
@@ -121,8 +121,8 @@ export function fecRecover(shards: readonly (Uint8Array | null)[], k: number, m:
       if (r === col || a[r]![col] === 0) continue;
       const f = a[r]![col]!;
       for (let t = 0; t < k; t++) {
-        a[r]![t] ^= mul(f, a[col]![t]!);
-        b[r]![t] ^= mul(f, b[col]![t]!);
+        a[r]![t] = a[r]![t]! ^ mul(f, a[col]![t]!);
+        b[r]![t] = b[r]![t]! ^ mul(f, b[col]![t]!);
       }
     }
   }
