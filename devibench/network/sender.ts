@@ -34,6 +34,9 @@ import { ivfFileHeader, ivfFrameHeader } from "../../sfu/media/ivf.ts";
 import type { VideoFrame } from "../../sfu/mllm/types.ts";
 import type { EncodedFrame, FrameSource } from "./simulate.ts";
 
+/** Part of the encode cache's key: bump it whenever the ffmpeg arguments below change. */
+const ENCODER_ARGS_VERSION = 2;
+
 export interface SenderSettings {
   readonly codec: RtpVideoCodec;
   readonly width: number;
@@ -119,7 +122,7 @@ export class ClipEncoder implements FrameSource {
     const have = this.segments.get(start);
     if (have) return have;
     const s = this.o.settings;
-    const tag = createHash("sha1").update(JSON.stringify({ input: this.o.input, s, d: this.o.durationSec })).digest("hex").slice(0, 10);
+    const tag = createHash("sha1").update(JSON.stringify({ input: this.o.input, s, d: this.o.durationSec, args: ENCODER_ARGS_VERSION })).digest("hex").slice(0, 10);
     mkdirSync(this.o.cacheDir, { recursive: true });
     const ext = s.codec === "h264" ? "h264" : "ivf";
     const path = join(this.o.cacheDir, `${tag}-from${start}.${ext}`);
@@ -133,7 +136,8 @@ export class ClipEncoder implements FrameSource {
       const graph = `${pre};${roiScheduleGraph(shiftRoiSchedule(s.roi ?? [], start / s.fps), s.codec, "pre", "out")}`;
       const partial = `${path}.partial`;
       try {
-        const rate = ["-b:v", k, "-maxrate", k, "-bufsize", k, "-g", gop, "-threads", "2"];
+        // One thread (so one slice) for intra-only frames, as the publisher (encoder-args.ts).
+        const rate = ["-b:v", k, "-maxrate", k, "-bufsize", k, "-g", gop, "-threads", s.mode === "intra" ? "1" : "2"];
         // VP8 as the publisher runs it (encoder-args.ts): realtime, no lag; intra-only frames capped
         // at 100% of the average frame, else libvpx's keyframe boost overshoots the rate.
         const codec = s.codec === "h264"

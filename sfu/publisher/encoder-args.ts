@@ -59,8 +59,12 @@ export function encoderArgs(s: EncoderSettings): string[] {
     "-f", "rawvideo", "-pix_fmt", "yuv420p", "-s", `${s.width}x${s.height}`, "-r", String(s.fps), "-i", "pipe:0",
   ];
   const graph = ["-filter_complex", roiScheduleGraph(s.rects.length ? [{ atSec: 0, rects: s.rects }] : [], s.codec, "0:v:0", "out"), "-map", "[out]", "-an"];
-  // A frame out for every frame in: no frame-rate conversion at the output.
-  const common = ["-b:v", k, "-maxrate", k, "-bufsize", k, "-g", gop, "-threads", "2", "-fps_mode", "passthrough", "-flush_packets", "1"];
+  // A frame out for every frame in: no frame-rate conversion at the output. Intra-only frames
+  // (sent on a lossy link without retransmission) are encoded on one thread: x264's zerolatency
+  // threads by slices, one per thread, and every slice is packetized apart, so two threads made
+  // each frame about one RTP packet longer, one more place to lose it whole (bench:network).
+  const threads = gop === "1" ? "1" : "2";
+  const common = ["-b:v", k, "-maxrate", k, "-bufsize", k, "-g", gop, "-threads", threads, "-fps_mode", "passthrough", "-flush_packets", "1"];
   if (s.codec === "h264") {
     // Constrained baseline, to match profile-level-id 42e01f in the SDP. Adaptive quantisation stays
     // on: without it x264 ignores ROI side data (encoder/README.md).
