@@ -2,18 +2,9 @@ import { mkdtempSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
-import { LinkError } from "../../sfu/link/index.ts";
+import { linkError } from "../../sfu/link/test-util.ts";
 import { DEFAULT_QUEUE_PACKETS, defaultConditions, LOSS_CONDITION_RATE_BPS, parseCondition } from "./conditions.ts";
 
-function linkError(fn: () => unknown): LinkError {
-  try {
-    fn();
-  } catch (err) {
-    expect(err).toBeInstanceOf(LinkError);
-    return err as LinkError;
-  }
-  throw new Error("expected a LinkError, nothing was thrown");
-}
 
 describe("parseCondition", () => {
   it("trace:verizon-lte,rtt=100: the trace with 50 ms each way, no loss, the default queue", () => {

@@ -1,18 +1,9 @@
 import { describe, expect, it } from "vitest";
+import { linkError } from "./test-util.ts";
 import { type LinkConfig, resolveLinkConfig } from "./config.ts";
-import { LinkError } from "./errors.ts";
 import { parseLinkConfig } from "./parse-config.ts";
 import { parseTrace } from "./trace.ts";
 
-function linkError(fn: () => unknown): LinkError {
-  try {
-    fn();
-  } catch (err) {
-    expect(err).toBeInstanceOf(LinkError);
-    return err as LinkError;
-  }
-  throw new Error("expected a LinkError, nothing was thrown");
-}
 
 describe("resolveLinkConfig", () => {
   it("fills defaults: unlimited rate and queue, no delay, no jitter, no loss", () => {

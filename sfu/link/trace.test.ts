@@ -2,7 +2,7 @@ import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
-import { LinkError } from "./errors.ts";
+import { linkError } from "./test-util.ts";
 import { isTraceName, loadTrace, TRACE_CATALOGUE, TRACE_NAMES } from "./trace-catalogue.ts";
 import { firstOpportunityAfter, opportunityTimeMs, parseTrace, traceMeanKbps } from "./trace.ts";
 
@@ -16,16 +16,6 @@ function traceFile(name: string, text: string): string {
   return path;
 }
 
-/** Runs `fn`, expecting a LinkError, and returns it. */
-function linkError(fn: () => unknown): LinkError {
-  try {
-    fn();
-  } catch (err) {
-    expect(err).toBeInstanceOf(LinkError);
-    return err as LinkError;
-  }
-  throw new Error("expected a LinkError, nothing was thrown");
-}
 
 describe("parseTrace", () => {
   it("parses repeated timestamps as several opportunities; the last timestamp is the period", () => {
