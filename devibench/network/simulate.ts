@@ -7,8 +7,8 @@
  *     -> real JitterBuffer with the policy (+ NACK retries for classic, nack-requester.ts)
  *     <- downlink LinkEmulator (RTCP NACK and PLI, delay only)
  *
- * Started from sfu/media/bench-policies.ts's event loop, with its modelled link replaced by the
- * link emulator and its fake frames by the encoder's real frames (`FrameSource`).
+ * Grew out of a model bench (fake frame sizes, a modelled link) that it replaced: the link is the
+ * link emulator, the frames the encoder's real frames (`FrameSource`).
  *
  * Sender model (libwebrtc's, simplified):
  *  - frame i is captured at i / fps and handed to the pacer `encodeDelayMs` later;
