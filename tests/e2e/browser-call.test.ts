@@ -11,17 +11,14 @@ import { join } from "node:path";
 import type { Browser, Page } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { buildClient } from "../../client/build.ts";
-import { clientRoutes } from "../../client/serve.ts";
 import type { CallSnapshot } from "../../client/src/call.ts";
 import { resolveFfmpeg } from "../../encoder/ffmpeg/resolve.ts";
 import { generateClip, type ClipSpec } from "../../encoder/synth/clip.ts";
-import { CallServer } from "../../sfu/call/call-server.ts";
 import { WorkerOcrEngine } from "../../sfu/mllm/embedded/worker-engine.ts";
-import { launchChromium, toY4m } from "../support/browser.ts";
+import { launchChromium, servePage, toY4m } from "../support/browser.ts";
 import { sleep } from "../support/call-helpers.ts";
 
 const ffmpeg = resolveFfmpeg({ env: process.env }).path;
-const SECRET = "e2e-test-secret-0123456789abcdef-0123";
 const HIGH = { maxBitrateBps: 800_000, maxFramerate: 15 };
 const LOW = { maxBitrateBps: 120_000, maxFramerate: 15 };
 const ARTIFACTS = join(process.cwd(), "test-artifacts");
@@ -57,18 +54,13 @@ afterAll(async () => {
   rmSync(dir, { recursive: true, force: true });
 });
 
-async function startServer(opts: { sendMaps: boolean; normal: typeof HIGH }) {
-  const server = new CallServer({
-    secret: SECRET, ffmpeg, model: engine,
-    regionFinder: { find: (q, f) => engine.textRegionsForQuestion(q, f) },
+function startServer(opts: { sendMaps: boolean; normal: typeof HIGH }) {
+  return servePage(engine, dist, {
     normalRate: opts.normal, mappedRate: LOW, sendMaps: opts.sendMaps,
     // The map's gain is measured at a fixed 15 fps, as in tests/integration/call.test.ts: left
     // free, the frame-rate target would give the control fewer, richer frames.
     frameRate: { maxFrameAgeMs: 1000 / 15, minBitsPerFrame: LOW.maxBitrateBps / 15 },
-    httpRoutes: clientRoutes(dist),
   });
-  const addr = await server.listen(0, "127.0.0.1");
-  return { server, origin: `http://127.0.0.1:${addr.port}` };
 }
 
 /** Joins through the form with the keyboard only: Tab between fields, Enter to submit. */

@@ -9,15 +9,10 @@ import { join } from "node:path";
 import type { Browser, Page } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { buildClient } from "../../client/build.ts";
-import { clientRoutes } from "../../client/serve.ts";
-import { resolveFfmpeg } from "../../encoder/ffmpeg/resolve.ts";
-import { CallServer } from "../../sfu/call/call-server.ts";
 import { WorkerOcrEngine } from "../../sfu/mllm/embedded/worker-engine.ts";
-import { launchChromium } from "../support/browser.ts";
+import { launchChromium, servePage } from "../support/browser.ts";
 import { waitFor } from "../support/call-helpers.ts";
 
-const ffmpeg = resolveFfmpeg({ env: process.env }).path;
-const SECRET = "e2e-test-secret-0123456789abcdef-0123";
 let dir: string;
 let dist: string;
 let engine: WorkerOcrEngine;
@@ -41,14 +36,7 @@ afterAll(async () => {
   rmSync(dir, { recursive: true, force: true });
 });
 
-async function startServer() {
-  const server = new CallServer({
-    secret: SECRET, ffmpeg, model: engine, regionFinder: { find: (q, f) => engine.textRegionsForQuestion(q, f) },
-    httpRoutes: clientRoutes(dist),
-  });
-  const addr = await server.listen(0, "127.0.0.1");
-  return { server, origin: `http://127.0.0.1:${addr.port}` };
-}
+const startServer = () => servePage(engine, dist);
 
 const focusedId = (page: Page) => page.evaluate(() => document.activeElement?.id ?? "");
 

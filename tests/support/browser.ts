@@ -4,7 +4,11 @@
  */
 import { existsSync } from "node:fs";
 import { chromium, type Browser } from "playwright-core";
+import { clientRoutes } from "../../client/serve.ts";
+import { resolveFfmpeg } from "../../encoder/ffmpeg/resolve.ts";
 import { runFfmpeg } from "../../encoder/ffmpeg/run.ts";
+import { CallServer, type CallServerOptions } from "../../sfu/call/call-server.ts";
+import type { WorkerOcrEngine } from "../../sfu/mllm/embedded/worker-engine.ts";
 
 export const CHROMIUM_PATH = process.env.CHROMIUM_PATH ?? "/usr/bin/chromium";
 
@@ -44,4 +48,21 @@ export async function launchChromium(o: LaunchOptions): Promise<Browser> {
 export async function toY4m(ffmpeg: string, input: string, output: string): Promise<string> {
   await runFfmpeg(ffmpeg, ["-v", "error", "-y", "-i", input, "-pix_fmt", "yuv420p", "-f", "yuv4mpegpipe", output]);
   return output;
+}
+
+/**
+ * A call server on 127.0.0.1 serving the page built into `dist`, with the embedded engine as the
+ * AI peer and its text detector for region maps; `extra` sets the rest (rates, maps, policy).
+ */
+export async function servePage(engine: WorkerOcrEngine, dist: string, extra: Partial<CallServerOptions> = {}): Promise<{ server: CallServer; origin: string }> {
+  const server = new CallServer({
+    secret: "e2e-test-secret-0123456789abcdef-0123",
+    ffmpeg: resolveFfmpeg({ env: process.env }).path,
+    model: engine,
+    regionFinder: { find: (q, f) => engine.textRegionsForQuestion(q, f) },
+    httpRoutes: clientRoutes(dist),
+    ...extra,
+  });
+  const addr = await server.listen(0, "127.0.0.1");
+  return { server, origin: `http://127.0.0.1:${addr.port}` };
 }
