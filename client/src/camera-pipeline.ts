@@ -98,7 +98,6 @@ export class CameraPipeline {
     // Pace on a schedule, not "now + period", so the rate does not sag by the work time.
     const period = 1000 / this.fps;
     this.nextDueMs = Math.max(this.nextDueMs + period, now + 1);
-    if (this.nextDueMs < now - period) this.nextDueMs = now + period;
     this.timer = setTimeout(this.tick, Math.max(0, this.nextDueMs - performance.now()));
   };
 
