@@ -16,6 +16,7 @@ import { WorkerOcrEngine } from "../../sfu/mllm/embedded/worker-engine.ts";
 import { defaultConditions, type NetworkConditionSpec, parseCondition } from "./conditions.ts";
 import { loadBenchClips } from "./clips.ts";
 import { frameLatencies, summarize } from "./latency.ts";
+import { defaultNetworkSettings } from "./link-frames.ts";
 import { type AnswerCache, type ClipRun, type MethodName, type NetworkBenchSettings, planFor, type PolicyName, regionGroups, runClip, traceOffsetMs } from "./run-clip.ts";
 
 const HELP = `usage: npm run bench:network -- [options]
@@ -35,6 +36,9 @@ const HELP = `usage: npm run bench:network -- [options]
   --classic-playout P  classic receiver hands frames on as libwebrtc does, at its playout time
                      (webrtc, default: jitter estimate, plus the round trip once NACKs are in use;
                      sfu/media/playout-timing.ts), or as soon as they are complete (none)
+  --fec on|off       resilient sender on a lossy link: per-frame Reed-Solomon parity sized to the
+                     loss, long GOP (on, default, as the publisher with a server that negotiates
+                     it), or intra-only frames without parity (off, the publisher's fallback)
   --json             print one JSON object as the last line
   --help`;
 
@@ -50,6 +54,7 @@ interface Args {
   readonly classicPlayout: "webrtc" | "none";
   readonly methods: MethodName[];
   readonly json: boolean;
+  readonly fec: boolean;
 }
 
 function parse(argv: string[]): Args | "help" {
@@ -59,7 +64,7 @@ function parse(argv: string[]): Args | "help" {
       args: argv, strict: true, allowPositionals: false,
       options: {
         condition: { type: "string", multiple: true }, clips: { type: "string" }, bitrate: { type: "string" },
-        seed: { type: "string" }, "nack-retries": { type: "string" }, "classic-playout": { type: "string" }, codec: { type: "string" }, method: { type: "string" }, json: { type: "boolean" }, help: { type: "boolean" },
+        seed: { type: "string" }, "nack-retries": { type: "string" }, "classic-playout": { type: "string" }, codec: { type: "string" }, method: { type: "string" }, fec: { type: "string" }, json: { type: "boolean" }, help: { type: "boolean" },
       },
     }));
   } catch (err) {
@@ -85,10 +90,12 @@ function parse(argv: string[]): Args | "help" {
   if (codec !== "h264" && codec !== "vp8") throw new UsageError(`--codec must be h264 or vp8, got "${codec}"`);
   const method = values.method as string | undefined;
   if (method !== undefined && method !== "baseline" && method !== "context") throw new UsageError(`--method must be baseline or context, got "${method}"`);
+  const fec = (values.fec as string | undefined) ?? "on";
+  if (fec !== "on" && fec !== "off") throw new UsageError(`--fec must be on or off, got "${fec}"`);
   const playout = (values["classic-playout"] as string | undefined) ?? "webrtc";
   if (playout !== "webrtc" && playout !== "none") throw new UsageError(`--classic-playout must be webrtc or none, got "${playout}"`);
   return {
-    classicPlayout: playout,
+    classicPlayout: playout, fec: fec === "on",
     methods: method === undefined ? ["baseline", "context"] : [method], codec, conditions, clips: int("clips", 10, 1, 10), bitrateKbps: int("bitrate", 600, 50, 20_000), seed: int("seed", 1, 0, 2 ** 31 - 1),
     nackRetries: int("nack-retries", 10, 0, 100), json: values.json === true,
   };
@@ -128,6 +135,11 @@ interface PolicyFigures {
   framesUndecodable: number;
   framesLostWhole: number;
   framesRefused: number;
+  /** Parity packets of all packets sent, and frames FEC made whole (resilient with FEC). */
+  parityPacketsPct: number;
+  framesRepairedByFec: number;
+  /** What the encoder was given (the rest of the budget went to parity). */
+  encoderKbps: number;
 }
 
 function figures(runs: ClipRun[]): PolicyFigures {
@@ -166,6 +178,9 @@ function figures(runs: ClipRun[]): PolicyFigures {
     framesUndecodable: sum((r) => r.counters.jitter.framesUndecodable),
     framesLostWhole: sum((r) => r.counters.framesLostWhole),
     framesRefused: sum((r) => r.counters.framesRefused),
+    parityPacketsPct: sent ? Math.round((sum((r) => r.counters.parityPackets) / sent) * 1000) / 10 : 0,
+    framesRepairedByFec: sum((r) => r.counters.fecRepairedFrames),
+    encoderKbps: Math.round(plan.sender.bitrateBps / 1000),
   };
 }
 
@@ -188,9 +203,8 @@ async function main(): Promise<number> {
   const ffmpeg = resolveFfmpeg({ env: process.env }).path;
   const cacheRoot = resolve(process.cwd(), ".cache", "devibench");
   const settings: NetworkBenchSettings = {
-    ffmpeg, codec: args.codec, width: 1280, height: 720, bitrateBps: args.bitrateKbps * 1000, maxFps: 15, seed: args.seed,
-    askTimesMs: [1000, 2000, 3000, 4000, 5000], pacingFactor: 2.5, encodeDelayMs: 10, classicExtraWaitMs: 200,
-    resilientMaxWaitMs: 100, nackMaxRetries: args.nackRetries, classicPlayout: args.classicPlayout, intraOnlyLoss: 0.01, cacheDir: join(cacheRoot, "network"),
+    ...defaultNetworkSettings(ffmpeg, args.codec, 1280, 720, args.bitrateKbps * 1000, args.seed, join(cacheRoot, "network")),
+    askTimesMs: [1000, 2000, 3000, 4000, 5000], nackMaxRetries: args.nackRetries, classicPlayout: args.classicPlayout, fec: args.fec,
   };
   const log = (line: string) => console.log(line);
   log("bench:network configuration");
@@ -203,7 +217,7 @@ async function main(): Promise<number> {
     log(`  condition ${c.name}: uplink ${JSON.stringify(c.input)}, downlink {"delayMs":${c.rttMs / 2}} (RTCP, no loss)`);
     for (const p of ["classic", "resilient"] as const) {
       const plan = planFor(p, c, settings);
-      log(`    ${p.padEnd(9)} sender ${plan.sender.fps} fps ${plan.sender.mode === "intra" ? "intra-only (-g 1)" : "long GOP, keyframe on PLI"}; receiver ${p} policy, maxWait ${plan.maxWaitMs} ms${plan.nackRetries ? `, NACK retried every ${plan.nackRetries.intervalMs} ms up to ${plan.nackRetries.maxRetries} times` : ", no NACK"}${p === "classic" ? `, frames handed on ${args.classicPlayout === "webrtc" ? "at WebRTC's playout time" : "when complete"}` : ", frames handed on when complete"}`);
+      log(`    ${p.padEnd(9)} sender ${plan.sender.fps} fps ${plan.sender.mode === "intra" ? "intra-only (-g 1)" : "long GOP, keyframe on PLI"}${plan.fec ? `, FEC per frame for ${plan.fec.lossRate * 100}% loss (frame loss <= ${plan.fec.targetFrameLoss * 100}%), encoder at ${plan.sender.bitrateBps / 1000} kbps of ${settings.bitrateBps / 1000}` : ""}; receiver ${p} policy${plan.fec ? " with FEC repair (80 ms reorder window)" : ""}, maxWait ${plan.maxWaitMs} ms${plan.nackRetries ? `, NACK retried every ${plan.nackRetries.intervalMs} ms up to ${plan.nackRetries.maxRetries} times` : ", no NACK"}${p === "classic" ? `, frames handed on ${args.classicPlayout === "webrtc" ? "at WebRTC's playout time" : "when complete"}` : ", frames handed on when complete"}`);
     }
   }
 
@@ -242,11 +256,11 @@ async function main(): Promise<number> {
     log("");
     log(`results (${clips.length} clips, ${seconds} s):`);
     const cell = (v: number | null) => (v === null ? "-" : String(v)).padStart(6);
-    log(`${"method".padEnd(8)} ${"condition".padEnd(20)} ${"policy".padEnd(9)} ${"fps".padStart(4)} ${"p50".padStart(6)} ${"p95".padStart(6)} ${"p99".padStart(6)} ${"acc".padStart(6)}  frames  not-shown  kbit/fr  pkt/fr  lost  whole  undec  retx  PLI  kbps  uplink-loss`);
+    log(`${"method".padEnd(8)} ${"condition".padEnd(20)} ${"policy".padEnd(9)} ${"fps".padStart(4)} ${"p50".padStart(6)} ${"p95".padStart(6)} ${"p99".padStart(6)} ${"acc".padStart(6)}  frames  not-shown  kbit/fr  pkt/fr  lost  whole  undec  retx  PLI  kbps  enc-kbps  parity  fec-fixed  uplink-loss`);
     for (const row of table) {
       for (const p of ["classic", "resilient"] as const) {
         const f = row[p];
-        log(`${row.method.padEnd(8)} ${row.name.padEnd(20)} ${p.padEnd(9)} ${String(f.fps).padStart(4)} ${cell(f.p50Ms)} ${cell(f.p95Ms)} ${cell(f.p99Ms)} ${(f.accuracy * 100).toFixed(1).padStart(6)}  ${String(f.frames).padStart(6)}  ${`${f.framesNotShownPct}%`.padStart(9)}  ${(f.meanBitsPerFrame / 1000).toFixed(1).padStart(7)}  ${String(f.rtpPacketsPerFrame).padStart(6)}  ${String(f.framesLost).padStart(4)}  ${String(f.framesLostWhole).padStart(5)}  ${String(f.framesUndecodable + f.framesRefused).padStart(5)}  ${String(f.retransmissions).padStart(4)}  ${String(f.plis).padStart(3)}  ${String(f.sentKbps).padStart(4)}  ${f.uplinkLossPct}%`);
+        log(`${row.method.padEnd(8)} ${row.name.padEnd(20)} ${p.padEnd(9)} ${String(f.fps).padStart(4)} ${cell(f.p50Ms)} ${cell(f.p95Ms)} ${cell(f.p99Ms)} ${(f.accuracy * 100).toFixed(1).padStart(6)}  ${String(f.frames).padStart(6)}  ${`${f.framesNotShownPct}%`.padStart(9)}  ${(f.meanBitsPerFrame / 1000).toFixed(1).padStart(7)}  ${String(f.rtpPacketsPerFrame).padStart(6)}  ${String(f.framesLost).padStart(4)}  ${String(f.framesLostWhole).padStart(5)}  ${String(f.framesUndecodable + f.framesRefused).padStart(5)}  ${String(f.retransmissions).padStart(4)}  ${String(f.plis).padStart(3)}  ${String(f.sentKbps).padStart(4)}  ${String(f.encoderKbps).padStart(8)}  ${`${f.parityPacketsPct}%`.padStart(6)}  ${String(f.framesRepairedByFec).padStart(9)}  ${f.uplinkLossPct}%`);
       }
       const d95 = row.classic.p95Ms !== null && row.resilient.p95Ms !== null ? row.classic.p95Ms - row.resilient.p95Ms : null;
       log(`${"".padEnd(29)} p95 classic - resilient: ${d95 === null ? "-" : `${d95} ms`} (goal >= 135); accuracy resilient - classic: ${((row.resilient.accuracy - row.classic.accuracy) * 100).toFixed(1)} points (goal >= -2)`);

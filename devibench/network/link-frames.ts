@@ -8,10 +8,8 @@ import { fitWithin } from "../../sfu/mllm/jpeg.ts";
 import type { VideoFrame } from "../../sfu/mllm/types.ts";
 import { parseCondition } from "./conditions.ts";
 import { frameLatencies } from "./latency.ts";
-import { classicPolicy, resilientPolicy } from "../../sfu/media/receive-policy.ts";
-import { clipSeed, type NetworkBenchSettings, planFor, traceOffsetMs } from "./run-clip.ts";
+import { type NetworkBenchSettings, planFor, simulatePlan } from "./run-clip.ts";
 import { ClipEncoder, decodeReleased } from "./sender.ts";
-import { simulate } from "./simulate.ts";
 
 export interface LinkFramesRequest {
   readonly ffmpeg: string;
@@ -44,7 +42,8 @@ export interface LinkFrames {
 export function defaultNetworkSettings(ffmpeg: string, codec: RtpVideoCodec, width: number, height: number, bitrateBps: number, seed: number, cacheDir: string): NetworkBenchSettings {
   return {
     ffmpeg, codec, width, height, bitrateBps, maxFps: 15, seed, askTimesMs: [], pacingFactor: 2.5, encodeDelayMs: 10,
-    classicExtraWaitMs: 200, resilientMaxWaitMs: 100, nackMaxRetries: 10, classicPlayout: "webrtc", intraOnlyLoss: 0.01, cacheDir,
+    classicExtraWaitMs: 200, resilientMaxWaitMs: 100, nackMaxRetries: 10, classicPlayout: "webrtc", intraOnlyLoss: 0.01,
+    fec: true, fecTargetFrameLoss: 0.005, cacheDir,
   };
 }
 
@@ -55,11 +54,7 @@ export async function linkFrames(r: LinkFramesRequest): Promise<LinkFrames> {
   const t0 = performance.now();
   const source = await ClipEncoder.open({ ffmpeg: r.ffmpeg, input: r.input, durationSec: r.durationSec, settings: plan.sender, cacheDir: r.cacheDir });
   const encodeMs = performance.now() - t0;
-  const sim = await simulate({
-    source, condition, policy: r.policy === "classic" ? classicPolicy() : resilientPolicy(), maxWaitMs: plan.maxWaitMs,
-    nackRetries: plan.nackRetries, seed: clipSeed(r.seed, r.clipIndex), traceOffsetMs: traceOffsetMs(condition, r.clipIndex, r.clipCount),
-    pacingBps: s.pacingFactor * s.bitrateBps, encodeDelayMs: s.encodeDelayMs,
-  });
+  const sim = await simulatePlan({ source, condition, policy: r.policy, plan, settings: s, clipIndex: r.clipIndex, clipCount: r.clipCount });
   const shown = [...new Set(r.timesSec.map((t) => {
     let k = -1;
     while (k + 1 < sim.decodable.length && sim.decodable[k + 1]!.releasedMs <= t * 1000) k++;

@@ -6,6 +6,7 @@
 import { createHash } from "node:crypto";
 import { mapFromRegions } from "../../encoder/importance/map.ts";
 import { planContextEncode } from "../../encoder/ladder/ladder.ts";
+import { fecMediaShare, parityFor } from "../../encoder/rtp/frame-fec.ts";
 import type { RtpVideoCodec } from "../../encoder/rtp/index.ts";
 import { frameRateTarget } from "../../sfu/media/frame-rate-target.ts";
 import { PlayoutTiming } from "../../sfu/media/playout-timing.ts";
@@ -15,7 +16,7 @@ import { scoreAnswer } from "../run/score.ts";
 import type { PixelBox, Sample } from "../types.ts";
 import type { NetworkConditionSpec } from "./conditions.ts";
 import { ClipEncoder, decodeReleased, type SenderSettings } from "./sender.ts";
-import { simulate, type SimulationCounters } from "./simulate.ts";
+import { simulate, type SimulationCounters, type SimulationResult } from "./simulate.ts";
 
 export type PolicyName = "classic" | "resilient";
 /** DeViBench's methods: no region map, or the question's region map (ground truth here). */
@@ -43,8 +44,16 @@ export interface NetworkBenchSettings {
   readonly nackMaxRetries: number;
   /** Classic: frames handed on at WebRTC's playout time (sfu/media/playout-timing.ts) or when complete. */
   readonly classicPlayout: "webrtc" | "none";
-  /** Smoothed loss at which the resilient sender goes intra-only (loss-resilience.ts `enterLoss`). */
+  /** Smoothed loss at which the resilient sender without FEC goes intra-only (loss-resilience.ts `enterLoss`). */
   readonly intraOnlyLoss: number;
+  /**
+   * Resilient sender on a lossy link: per-frame Reed-Solomon FEC sized to the known loss
+   * (encoder/rtp/frame-fec.ts, as the publisher does when the server negotiates it), long GOP; or,
+   * false, intra-only frames without FEC (the publisher's fallback).
+   */
+  readonly fec: boolean;
+  /** The frame loss FEC is sized for (`parityFor`). */
+  readonly fecTargetFrameLoss: number;
   readonly cacheDir: string;
 }
 
@@ -52,6 +61,8 @@ export interface PolicyPlan {
   readonly sender: SenderSettings;
   readonly maxWaitMs: number;
   readonly nackRetries: { intervalMs: number; maxRetries: number } | null;
+  /** Per-frame FEC at this loss rate (resilient on a lossy link), or none. */
+  readonly fec: { readonly lossRate: number; readonly targetFrameLoss: number } | null;
 }
 
 /** What each policy's sender and receiver do under a condition. */
@@ -62,14 +73,23 @@ export function planFor(policy: PolicyName, condition: NetworkConditionSpec, s: 
       sender: { ...base, fps: s.maxFps, mode: "gop" },
       maxWaitMs: condition.rttMs + s.classicExtraWaitMs,
       nackRetries: { intervalMs: Math.max(1, condition.rttMs), maxRetries: s.nackMaxRetries },
+      fec: null,
     };
   }
-  const intraOnly = condition.knownLossRate >= s.intraOnlyLoss;
-  const fps = frameRateTarget({ lossRate: condition.knownLossRate, bitrateBps: s.bitrateBps, maxFps: s.maxFps, intraOnly }).fps;
+  const lossRate = condition.knownLossRate;
+  const fec = s.fec && lossRate > 0 ? { lossRate, targetFrameLoss: s.fecTargetFrameLoss } : null;
+  const intraOnly = !fec && lossRate >= s.intraOnlyLoss;
+  const fps = frameRateTarget(
+    { lossRate, bitrateBps: s.bitrateBps, maxFps: s.maxFps, intraOnly, ...(fec ? { fec: { targetFrameLoss: fec.targetFrameLoss } } : {}) },
+    { pacingFactor: s.pacingFactor },
+  ).fps;
+  // The parity comes out of the same budget: the encoder gets what it leaves.
+  const share = fec ? fecMediaShare({ bitrateBps: s.bitrateBps, fps, lossRate, targetFrameLoss: fec.targetFrameLoss }) : 1;
   return {
-    sender: { ...base, fps, mode: intraOnly ? "intra" : "gop" },
+    sender: { ...base, bitrateBps: Math.round(s.bitrateBps * share), fps, mode: intraOnly ? "intra" : "gop" },
     maxWaitMs: s.resilientMaxWaitMs,
     nackRetries: null,
+    fec,
   };
 }
 
@@ -155,6 +175,28 @@ export async function contextSender(
   return { ...sender, roi: plan.roi };
 }
 
+/**
+ * One encoded clip through the condition as the plan says (the sender's FEC, the receiver's
+ * policy, NACK retries, WebRTC playout for classic): shared by bench:network and DeViBench's
+ * `run --network` (link-frames.ts), so both measure the same thing.
+ */
+export function simulatePlan(a: {
+  source: ClipEncoder; condition: NetworkConditionSpec; policy: PolicyName; plan: PolicyPlan;
+  settings: NetworkBenchSettings; clipIndex: number; clipCount: number;
+}): Promise<SimulationResult> {
+  const { source, condition, policy, plan, settings: s } = a;
+  const fec = plan.fec;
+  return simulate({
+    source, condition, policy: policy === "classic" ? classicPolicy() : resilientPolicy({ fec: fec !== null }),
+    ...(fec ? { fec: { parityFor: (k: number) => parityFor(k, fec.lossRate, fec.targetFrameLoss) } } : {}),
+    maxWaitMs: plan.maxWaitMs, nackRetries: plan.nackRetries, seed: clipSeed(s.seed, a.clipIndex),
+    ...(policy === "classic" && s.classicPlayout === "webrtc" ? { playout: { timing: new PlayoutTiming(), rttMs: condition.rttMs } } : {}),
+    traceOffsetMs: traceOffsetMs(condition, a.clipIndex, a.clipCount),
+    // The pacer paces everything the sender may send (media and parity) at 2.5x the total budget.
+    pacingBps: s.pacingFactor * s.bitrateBps, encodeDelayMs: s.encodeDelayMs,
+  });
+}
+
 export async function runClip(
   clip: ClipInput, condition: NetworkConditionSpec, policy: PolicyName, s: NetworkBenchSettings, engine: MllmClient, cache: AnswerCache,
   regions: readonly PixelBox[] | null = null,
@@ -162,13 +204,7 @@ export async function runClip(
   const plan = planFor(policy, condition, s);
   const sender = regions ? await contextSender(clip, regions, plan.sender, s) : plan.sender;
   const source = await ClipEncoder.open({ ffmpeg: s.ffmpeg, input: clip.videoPath, durationSec: clip.durationSec, settings: sender, cacheDir: s.cacheDir });
-  const sim = await simulate({
-    source, condition, policy: policy === "classic" ? classicPolicy() : resilientPolicy(),
-    maxWaitMs: plan.maxWaitMs, nackRetries: plan.nackRetries, seed: clipSeed(s.seed, clip.index),
-    ...(policy === "classic" && s.classicPlayout === "webrtc" ? { playout: { timing: new PlayoutTiming(), rttMs: condition.rttMs } } : {}),
-    traceOffsetMs: traceOffsetMs(condition, clip.index, clip.of),
-    pacingBps: s.pacingFactor * s.bitrateBps, encodeDelayMs: s.encodeDelayMs,
-  });
+  const sim = await simulatePlan({ source, condition, policy, plan, settings: s, clipIndex: clip.index, clipCount: clip.of });
   // The newest decodable frame released by each ask time (release order is decode order).
   const shownAt = s.askTimesMs.map((t) => {
     let k = -1;

@@ -19,6 +19,7 @@
  *
  * The only awaits are the frame source's (it may encode a keyframe segment on demand).
  */
+import { FrameFecReceiver, FrameFecSender } from "../../encoder/rtp/frame-fec.ts";
 import { NAL_TYPE, nalType, type RtpPacket, RtpPacketizer, rtpPacketSize, type RtpVideoCodec, splitAnnexB } from "../../encoder/rtp/index.ts";
 import { LinkEmulator } from "../../sfu/link/index.ts";
 import { JitterBuffer, type JitterCounters, type JitterOutput } from "../../sfu/media/jitter-buffer.ts";
@@ -67,6 +68,13 @@ export interface SimulationOptions {
   readonly encodeDelayMs: number;
   /** IPv4 + UDP header bytes added to every RTP packet on the link. Default 28. */
   readonly overheadBytes?: number;
+  /**
+   * Per-frame forward error correction (encoder/rtp/frame-fec.ts): the sender adds
+   * `parityFor(k)` Reed-Solomon parity packets after each frame's k media packets, on their own
+   * SSRC; the receiver rebuilds lost media packets from any k of the k + m before its jitter
+   * buffer. Absent: no FEC.
+   */
+  readonly fec?: { readonly parityFor: (k: number) => number };
   /** Sees every uplink send and delivery (for debugging a run; not needed for the figures). */
   readonly onPacket?: (e: { kind: "sent" | "dropped" | "delivered"; seq: number; ts: number; atMs: number; retransmission: boolean }) => void;
 }
@@ -99,6 +107,10 @@ export interface SimulationCounters {
   readonly uplinkLost: number;
   readonly uplinkQueueDropped: number;
   readonly mediaBytes: number;
+  /** FEC parity packets sent, media packets FEC rebuilt, frames it repaired. */
+  readonly parityPackets: number;
+  readonly fecRecoveredPackets: number;
+  readonly fecRepairedFrames: number;
   /**
    * Frames given up (or never released) although every packet of theirs reached the receiver:
    * the receive path, not the link, lost them (for instance a deadline shorter than the pacing).
@@ -138,6 +150,10 @@ export async function simulate(o: SimulationOptions): Promise<SimulationResult> 
     : null;
   const packetizer = new RtpPacketizer({ codec: source.codec, ssrc: 0x1234, payloadType: 102, initialSequenceNumber: 1000, initialTimestamp: 0 });
 
+  const FEC_SSRC = 0x5678;
+  const fecSender = o.fec ? new FrameFecSender({ ssrc: FEC_SSRC, payloadType: 118, initialSequenceNumber: 2000 }) : null;
+  const fecReceiver = o.fec ? new FrameFecReceiver() : null;
+  let parityPackets = 0;
   const frames: FrameRecord[] = [];
   const byTimestamp = new Map<number, FrameRecord>();
   const packetsOf = new Map<number, number>();
@@ -266,6 +282,13 @@ export async function simulate(o: SimulationOptions): Promise<SimulationResult> 
         history.set(p.sequenceNumber, p);
         pacer.push({ packet: p, readyMs: captureMs(i) + o.encodeDelayMs, retransmission: false });
       }
+      if (fecSender && o.fec) {
+        // Parity goes after the frame's media, so a frame that loses nothing is complete as early as without FEC.
+        for (const p of fecSender.protect(packets, o.fec.parityFor(packets.length))) {
+          parityPackets++;
+          pacer.push({ packet: p, readyMs: captureMs(i) + o.encodeDelayMs, retransmission: false });
+        }
+      }
     }
     // 3. The pacer sends what its budget allows by now.
     while (pacer.length > 0 && Math.max(pacerFreeMs, pacer[0]!.readyMs) <= now) {
@@ -273,7 +296,7 @@ export async function simulate(o: SimulationOptions): Promise<SimulationResult> 
       if (q.retransmission) {
         queuedRetx.delete(q.packet.sequenceNumber);
         c.retransmissions++;
-      } else c.mediaBytes += q.packet.payload.length;
+      } else if (!fecSender || q.packet.ssrc !== FEC_SSRC) c.mediaBytes += q.packet.payload.length;
       const size = rtpPacketSize(q.packet) + overhead;
       const fate = uplink.send(size, now, q.packet);
       o.onPacket?.({ kind: fate.accepted ? "sent" : "dropped", seq: q.packet.sequenceNumber, ts: q.packet.timestamp, atMs: now, retransmission: q.retransmission });
@@ -283,12 +306,17 @@ export async function simulate(o: SimulationOptions): Promise<SimulationResult> 
     // 4. Packets reach the receiver.
     for (const p of uplink.poll(now)) {
       const packet = p.payload!;
+      if (fecReceiver && packet.ssrc === FEC_SSRC) {
+        for (const r of fecReceiver.parity(packet)) handle(jb.push(r, p.deliveryMs), p.deliveryMs);
+        continue;
+      }
       nacks?.received(packet.sequenceNumber);
       const got = deliveredOf.get(packet.timestamp) ?? new Set<number>();
       got.add(packet.sequenceNumber);
       deliveredOf.set(packet.timestamp, got);
       o.onPacket?.({ kind: "delivered", seq: packet.sequenceNumber, ts: packet.timestamp, atMs: p.deliveryMs, retransmission: false });
       handle(jb.push(packet, p.deliveryMs), p.deliveryMs);
+      if (fecReceiver) for (const r of fecReceiver.media(packet)) handle(jb.push(r, p.deliveryMs), p.deliveryMs);
     }
     // 5. Frame deadlines and held-back keyframe requests.
     if (d !== undefined && d <= now) {
@@ -316,7 +344,7 @@ export async function simulate(o: SimulationOptions): Promise<SimulationResult> 
     decodable,
     endMs: now,
     counters: {
-      ...c, framesLostWhole, framesRefused: refused, nackRetries: nacks?.retriesSent ?? 0, uplinkLost: up.packetsLost, uplinkQueueDropped: up.packetsQueueDropped, jitter: jb.counters,
+      ...c, parityPackets, fecRecoveredPackets: fecReceiver?.counters.packetsRecovered ?? 0, fecRepairedFrames: fecReceiver?.counters.framesRepaired ?? 0, framesLostWhole, framesRefused: refused, nackRetries: nacks?.retriesSent ?? 0, uplinkLost: up.packetsLost, uplinkQueueDropped: up.packetsQueueDropped, jitter: jb.counters,
     },
   };
 }

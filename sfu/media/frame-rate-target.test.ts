@@ -2,11 +2,27 @@ import { describe, expect, it } from "vitest";
 import { DEFAULT_MIN_BITS_PER_INTRA_FRAME, frameRateTarget, PacketLossWindow } from "./frame-rate-target.ts";
 
 describe("frameRateTarget", () => {
-  it("no loss: the freshness floor, 1000 / 150 ms rounded up to 7 fps, whatever the bitrate", () => {
-    for (const bitrateBps of [160_000, 600_000]) {
+  it("no loss: the freshness floor, (1 + 1 / 2.5) x 1000 / 150 ms rounded up to 10 fps, whatever the bitrate", () => {
+    for (const bitrateBps of [240_000, 600_000]) {
       const t = frameRateTarget({ lossRate: 0, bitrateBps, maxFps: 15 });
-      expect(t).toMatchObject({ fps: 7, limitedBy: "sampling", frameSuccess: 1, missProbability: 0 });
+      expect(t).toMatchObject({ fps: 10, limitedBy: "sampling", frameSuccess: 1, missProbability: 0 });
     }
+    // The pacing term: a sender that paced twice as fast needs fewer frames for the same freshness.
+    expect(frameRateTarget({ lossRate: 0, bitrateBps: 600_000, maxFps: 15 }, { pacingFactor: 5 }).fps).toBe(8);
+    expect(frameRateTarget({ lossRate: 0, bitrateBps: 600_000, maxFps: 15 }, { pacingFactor: Infinity }).fps).toBe(7);
+  });
+
+  it("per-frame FEC: frames survive the loss, so the floor holds; parity counted in the packets", () => {
+    const t = frameRateTarget({ lossRate: 0.1, bitrateBps: 600_000, maxFps: 15, fec: {} });
+    expect(t.fps).toBe(10);
+    expect(t.limitedBy).toBe("sampling");
+    expect(t.frameSuccess).toBeGreaterThanOrEqual(0.995);
+    // 600 kbps at 10 fps, 10% loss: 57% for the encoder, 34.2 kbit = 4 media + 3 parity packets.
+    expect(t.packetsPerFrame).toBe(7);
+    // Without FEC a frame arrives whole only when none of its packets is lost.
+    const plain = frameRateTarget({ lossRate: 0.1, bitrateBps: 600_000, maxFps: 15 });
+    expect(plain.frameSuccess).toBeCloseTo(0.9 ** plain.packetsPerFrame, 9);
+    expect(plain.frameSuccess).toBeLessThan(t.frameSuccess - 0.3);
   });
 
   it("no loss and no freshness bound: follows the MLLM's sampling rate (Artic)", () => {
@@ -40,10 +56,10 @@ describe("frameRateTarget", () => {
     expect(inter, `inter floor: ${inter.fps} fps, ${inter.bitsPerFrame} bits`).toMatchObject({ fps: 15, limitedBy: "max-fps" });
     const intra = frameRateTarget({ lossRate: 0.1, bitrateBps: 600_000, maxFps: 15, intraOnly: true });
     expect(DEFAULT_MIN_BITS_PER_INTRA_FRAME).toBe(60_000);
-    expect(intra, `intra floor: ${intra.fps} fps, ${intra.bitsPerFrame} bits`).toMatchObject({ fps: 10, limitedBy: "bits-per-frame", bitsPerFrame: 60_000, packetsPerFrame: 7 });
+    expect(intra, `intra floor: ${intra.fps} fps, ${intra.bitsPerFrame} bits`).toMatchObject({ fps: 10, bitsPerFrame: 60_000, packetsPerFrame: 7 });
     // 5% loss: still the ceiling; 7 packets a frame leave q = 0.95^7 = 0.70, miss = 0.30^1.5 = 0.17.
     const five = frameRateTarget({ lossRate: 0.05, bitrateBps: 600_000, maxFps: 15, intraOnly: true });
-    expect(five).toMatchObject({ fps: 10, limitedBy: "bits-per-frame" });
+    expect(five).toMatchObject({ fps: 10 });
     expect(five.missProbability).toBeCloseTo((1 - 0.95 ** 7) ** 1.5, 6);
     // The option overrides the floor; the inter floor does not apply to an intra-only stream.
     expect(frameRateTarget({ lossRate: 0.1, bitrateBps: 600_000, maxFps: 15, intraOnly: true }, { minBitsPerIntraFrame: 100_000 }).fps).toBe(6);
@@ -52,16 +68,16 @@ describe("frameRateTarget", () => {
   });
 
   it("the sender's ceiling caps the rate", () => {
-    expect(frameRateTarget({ lossRate: 0.1, bitrateBps: 600_000, maxFps: 10 })).toMatchObject({ fps: 10, limitedBy: "max-fps" });
+    expect(frameRateTarget({ lossRate: 0.1, bitrateBps: 600_000, maxFps: 12 })).toMatchObject({ fps: 12, limitedBy: "max-fps" });
   });
 
   it("too few bits for the freshness floor: readable frames win over freshness", () => {
-    // 100 kbps / 20 kbit = 5 fps < 7.
+    // 100 kbps / 20 kbit = 5 fps < 10.
     expect(frameRateTarget({ lossRate: 0, bitrateBps: 100_000, maxFps: 15 })).toMatchObject({ fps: 5, limitedBy: "bits-per-frame" });
   });
 
   it("total loss: no rate meets the target; the one with the smallest miss probability within the ceiling", () => {
-    expect(frameRateTarget({ lossRate: 1, bitrateBps: 240_000, maxFps: 15 })).toMatchObject({ fps: 7, missProbability: 1 });
+    expect(frameRateTarget({ lossRate: 1, bitrateBps: 240_000, maxFps: 15 })).toMatchObject({ fps: 10, missProbability: 1 });
   });
 
   it("bad input is a RangeError that names the field", () => {

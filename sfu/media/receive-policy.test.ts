@@ -19,20 +19,26 @@ function feed(jb: JitterBuffer, frames: readonly TestFrame[], skip: (p: RtpPacke
 }
 
 describe("resilientPolicy", () => {
-  it("frameDeadlineMs: the cap (from the newest packet) while packets arrive in order; reorderWindowMs after the loss became visible", () => {
+  it("frameDeadlineMs: inOrderWaitMs (from the newest packet) while packets arrive in order; reorderWindowMs after the loss became visible", () => {
     const p = resilientPolicy({ reorderWindowMs: 20 });
-    expect(p.frameDeadlineMs({ firstArrivalMs: 0, lastArrivalMs: 90, lossSuspectedMs: undefined }, 300)).toBe(390);
+    // In order: nothing newer has come, so the frame is waited for (default 1 s, or the buffer's cap if longer).
+    expect(p.frameDeadlineMs({ firstArrivalMs: 0, lastArrivalMs: 90, lossSuspectedMs: undefined }, 300)).toBe(1090);
+    expect(resilientPolicy({ inOrderWaitMs: 100 }).frameDeadlineMs({ firstArrivalMs: 0, lastArrivalMs: 90, lossSuspectedMs: undefined }, 300)).toBe(390);
+    expect(() => resilientPolicy({ inOrderWaitMs: -1 })).toThrow(/inOrderWaitMs/);
     expect(p.frameDeadlineMs({ firstArrivalMs: 0, lastArrivalMs: 5, lossSuspectedMs: 40 }, 300)).toBe(60);
     expect(p.frameDeadlineMs({ firstArrivalMs: 0, lastArrivalMs: 5, lossSuspectedMs: 290 }, 300)).toBe(305);
     expect(classicPolicy().frameDeadlineMs({ firstArrivalMs: 10, lastArrivalMs: 20, lossSuspectedMs: 15 }, 100)).toBe(120);
   });
 
   it("frameDeadlineMs: a paced frame still arriving is not given up, up to 20 x maxWaitMs after its first packet", () => {
-    for (const p of [classicPolicy(), resilientPolicy()]) {
+    for (const p of [classicPolicy(), resilientPolicy({ inOrderWaitMs: 0 })]) {
       // A 40 KB keyframe paced at 400 kbps: packets keep coming for 0.8 s.
       expect(p.frameDeadlineMs({ firstArrivalMs: 0, lastArrivalMs: 800, lossSuspectedMs: undefined }, 100)).toBe(900);
       expect(p.frameDeadlineMs({ firstArrivalMs: 0, lastArrivalMs: 1950, lossSuspectedMs: undefined }, 100)).toBe(2000);
     }
+    // Resilient by default waits inOrderWaitMs, still at most 20 x that after the first packet.
+    expect(resilientPolicy().frameDeadlineMs({ firstArrivalMs: 0, lastArrivalMs: 800, lossSuspectedMs: undefined }, 100)).toBe(1800);
+    expect(resilientPolicy().frameDeadlineMs({ firstArrivalMs: 0, lastArrivalMs: 19_500, lossSuspectedMs: undefined }, 100)).toBe(20_000);
   });
 
   it("onLoss: never NACKs; the policy says it wants no retransmissions (no nack in the SDP)", () => {
