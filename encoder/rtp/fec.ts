@@ -11,7 +11,7 @@
  * scheme", ICSI TR-95-048, 1995). Field: GF(2^8) with the polynomial x^8 + x^4 + x^3 + x^2 + 1
  * (0x11d, as RFC 5510 §8.1's Reed-Solomon FEC scheme uses).
  *
- * Pure, browser-safe. Not yet wired into the publisher or the receive path (see the network issue).
+ * Pure, browser-safe. frame-fec.ts puts it on RTP, one frame at a time.
  */
 import { EncoderError } from "../errors.ts";
 
