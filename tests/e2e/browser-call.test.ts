@@ -90,6 +90,28 @@ async function meanUplink(page: Page, ms: number): Promise<number> {
   return xs.reduce((a, b) => a + b, 0) / xs.length;
 }
 
+/**
+ * Waits until the browser's encoded frame height has not changed for `stableMs` (Chromium's
+ * quality scaler steps the resolution down over several seconds at a low cap), at most `maxMs`.
+ * Returns the heights seen, for the log. Both calls are compared where the browser settled, not
+ * midway through its adaptation (a control asked at 640x360 while still stepping down read the
+ * sign in one CI run; settled runs sit at 320x180).
+ */
+async function settleResolution(page: Page, stableMs: number, maxMs: number): Promise<number[]> {
+  const end = Date.now() + maxMs;
+  const seen: number[] = [];
+  let since = Date.now();
+  for (;;) {
+    const h = (await snapshot(page))?.frameHeight ?? null;
+    if (h !== null && h !== seen[seen.length - 1]) {
+      seen.push(h);
+      since = Date.now();
+    }
+    if (Date.now() - since >= stableMs || Date.now() > end) return seen;
+    await sleep(250);
+  }
+}
+
 async function waitForPage(page: Page, cond: (s: CallSnapshot) => boolean, ms: number, what: string): Promise<CallSnapshot> {
   const end = Date.now() + ms;
   for (;;) {
@@ -136,12 +158,13 @@ describe("browser client (Chromium) with the embedded engine", () => {
       expect(await page.locator("#map-label").textContent()).toContain(`Region map ${mapped.mapVersion}`);
       await waitForPage(page, (s) => s.target?.maxBitrateBps === LOW.maxBitrateBps, 10_000, "the lower rate target applied");
       await sleep(3000); // the encoder settles at the new cap
+      const heightsMapped = await settleResolution(page, 4000, 20_000);
       const after = await meanUplink(page, 5000);
       expect(after / before, `getStats uplink before ${before.toFixed(0)} bps, after ${after.toFixed(0)} bps`).toBeLessThanOrEqual(0.6);
 
       const second = await askOnPage(page, "Which seat is written on the sign?");
       const sAfter = await snapshot(page);
-      console.log(`browser uplink: before the map ${(before / 1000).toFixed(0)} kbps, after ${(after / 1000).toFixed(0)} kbps (${((1 - after / before) * 100).toFixed(0)}% lower); with the map ${sAfter?.uplink?.framerate.toFixed(1)} fps, mean QP ${sAfter?.uplink?.meanQp?.toFixed(0)}, ${sAfter?.frameWidth}x${sAfter?.frameHeight}, filter ${sAfter?.filterMs?.toFixed(0)} ms/frame, answer: ${second}`);
+      console.log(`browser uplink: before the map ${(before / 1000).toFixed(0)} kbps, after ${(after / 1000).toFixed(0)} kbps (${((1 - after / before) * 100).toFixed(0)}% lower); with the map ${sAfter?.uplink?.framerate.toFixed(1)} fps, mean QP ${sAfter?.uplink?.meanQp?.toFixed(0)}, ${sAfter?.frameWidth}x${sAfter?.frameHeight}, filter ${sAfter?.filterMs?.toFixed(0)} ms/frame, heights ${heightsMapped.join(" -> ")}, answer: ${second}`);
       await page.screenshot({ path: join(ARTIFACTS, "browser-call-mapped.png"), fullPage: true });
       expect(second, `answer at ${after.toFixed(0)} bps with the map: ${second}`).toContain("18D");
       // The stats panel shows figures, not placeholders.
@@ -166,10 +189,11 @@ describe("browser client (Chromium) with the embedded engine", () => {
       await waitForPage(page, (s) => s.target?.maxBitrateBps === LOW.maxBitrateBps && (s.uplink?.bitrateBps ?? 0) > 0, 30_000, "media at the lower target")
         .catch((err: Error) => { throw new Error(`${err.message}; server ${JSON.stringify(server.metrics())}`); });
       await sleep(6000); // as long at the lower cap as the mapped call had been when it was asked again
+      const heights = await settleResolution(page, 4000, 20_000);
       const rate = await meanUplink(page, 4000);
       const text = await askOnPage(page, "Which seat is written on the sign?");
       const s = await snapshot(page);
-      console.log(`control: ${(rate / 1000).toFixed(0)} kbps without the map, ${s?.uplink?.framerate.toFixed(1)} fps, mean QP ${s?.uplink?.meanQp?.toFixed(0)}, ${s?.frameWidth}x${s?.frameHeight}, answer: ${text}`);
+      console.log(`control: ${(rate / 1000).toFixed(0)} kbps without the map, ${s?.uplink?.framerate.toFixed(1)} fps, mean QP ${s?.uplink?.meanQp?.toFixed(0)}, ${s?.frameWidth}x${s?.frameHeight}, heights ${heights.join(" -> ")}, answer: ${text}`);
       expect(s?.mapVersion).toBeNull();
       expect(rate).toBeLessThanOrEqual(LOW.maxBitrateBps * 1.2);
       expect(text, `answer at ${rate.toFixed(0)} bps without the map: ${text}`).not.toContain("18D");
