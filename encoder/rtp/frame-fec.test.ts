@@ -135,6 +135,15 @@ describe("per-frame FEC on RTP (frame-fec.ts)", () => {
     expect(() => parityFor(0, 0.1)).toThrow(/k must be/);
     expect(() => parityFor(3, 1.5)).toThrow(/loss rate/);
   });
+
+  it("gives no parity to a frame too long for the header instead of a negative count", () => {
+    expect(parityFor(250, 0.1)).toBe(6);
+    expect(parityFor(256, 0.1)).toBe(0);
+    expect(parityFor(400, 0.1)).toBe(0);
+    // ...and such a frame is then sent unprotected rather than throwing.
+    const big = frame(0, 1, Array.from({ length: 300 }, () => 20), 1);
+    expect(new FrameFecSender({ ssrc: 1, payloadType: 118 }).protect(big, parityFor(big.length, 0.1))).toEqual([]);
+  });
 });
 
 describe("fecMediaShare", () => {

@@ -271,14 +271,15 @@ export class FrameFecReceiver {
 /**
  * Parity packets for a frame of k media packets at a known loss rate: the fewest that keep the
  * frame's loss probability at or below `targetFrameLoss` (independent loss, fec.ts
- * `fecFrameSurvival`), at most `maxParity`. 0 when the loss rate is 0.
+ * `fecFrameSurvival`), at most `maxParity`. 0 when the loss rate is 0, and 0 when k is 256 or
+ * more: the header's k + m <= 256 leaves no room for parity, so such a frame goes unprotected.
  */
 export function parityFor(k: number, lossRate: number, targetFrameLoss = 0.005, maxParity = 255): number {
   if (!Number.isInteger(k) || k < 1) throw new EncoderError("INVALID_OPTION", `parityFor: k must be a whole number >= 1, got ${k}`);
   if (!(lossRate >= 0 && lossRate < 1)) throw new EncoderError("INVALID_OPTION", `parityFor: loss rate must be in [0, 1), got ${lossRate}`);
   if (!(targetFrameLoss > 0 && targetFrameLoss < 1)) throw new EncoderError("INVALID_OPTION", `parityFor: target frame loss must be in (0, 1), got ${targetFrameLoss}`);
-  if (lossRate === 0) return 0;
-  const cap = Math.min(maxParity, 256 - k);
+  if (lossRate === 0 || k >= 256) return 0;
+  const cap = Math.max(0, Math.min(maxParity, 256 - k));
   for (let m = 0; m <= cap; m++) if (1 - fecFrameSurvival(k, m, lossRate) <= targetFrameLoss) return m;
   return cap;
 }
