@@ -4,7 +4,9 @@
  * Environment (read here only): PORT (default 8080), HOST (default 127.0.0.1), SFU_SECRET (HMAC
  * key for room tokens, >= 32 bytes; a random one per start when unset, fine for a single
  * server), FFMPEG_PATH, MLLM_BASE_URL + MLLM_MODEL (+ MLLM_API_KEY) to use an OpenAI-compatible
- * model instead of the embedded one, RECEIVE_POLICY (resilient, the default, or classic).
+ * model instead of the embedded one, RECEIVE_POLICY (resilient, the default, or classic),
+ * RECEIVE_FEC (on, the default: take a publisher's per-frame FEC parity stream under the resilient
+ * policy; off: decline it, so a headless publisher falls back to intra-only frames on loss).
  */
 import { randomBytes } from "node:crypto";
 import { resolveFfmpeg } from "../encoder/ffmpeg/resolve.ts";
@@ -24,6 +26,11 @@ if (!Number.isInteger(port) || port < 0 || port > 65535) {
 const receivePolicy = env.RECEIVE_POLICY ?? "resilient";
 if (receivePolicy !== "resilient" && receivePolicy !== "classic") {
   console.error(`RECEIVE_POLICY must be resilient or classic, got "${receivePolicy}"`);
+  process.exit(2);
+}
+const receiveFec = env.RECEIVE_FEC ?? "on";
+if (receiveFec !== "on" && receiveFec !== "off") {
+  console.error(`RECEIVE_FEC must be on or off, got "${receiveFec}"`);
   process.exit(2);
 }
 const secret = env.SFU_SECRET ?? randomBytes(32).toString("hex");
@@ -52,10 +59,11 @@ const server = new CallServer({
   logger: { info: log("info"), warn: log("warn"), error: log("error") },
   httpRoutes: clientRoutes(),
   receivePolicy,
+  fec: receiveFec === "on",
 });
 await embedded.warmUp();
 const addr = await server.listen(port, host);
-console.log(`call server on http://${addr.address}:${addr.port}: open it in a browser to join (signalling ws://${addr.address}:${addr.port}/ws, metrics /api/metrics), model ${model.name}, receive policy ${receivePolicy}`);
+console.log(`call server on http://${addr.address}:${addr.port}: open it in a browser to join (signalling ws://${addr.address}:${addr.port}/ws, metrics /api/metrics), model ${model.name}, receive policy ${receivePolicy}${receivePolicy === "resilient" ? `, FEC ${receiveFec}` : ""}`);
 
 const stop = async () => {
   await server.close();

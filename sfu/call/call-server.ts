@@ -9,6 +9,12 @@
  * rate, the measured loss and the bitrate (sfu/media/frame-rate-target.ts); "classic" is WebRTC's
  * way (NACK, wait, PLI) at the agent's frame rate.
  *
+ * Per-frame FEC: under the resilient policy a publisher that offers a parity stream (the headless
+ * publisher does; browsers do not) gets it taken: its video runs `resilientPolicy({ fec: true })`
+ * with a FrameFecReceiver before the jitter buffer (room-media.ts, receive-path.ts), and the
+ * frame-rate target counts the parity (`fec` input). Under classic, or with `fec: false`, the
+ * parity stream is declined and the publisher sends the video alone.
+ *
  * Rate targets: the agent's (with or without a region map), capped by the link's loss-based
  * ceiling, and under the resilient policy with the frame-rate target as the frame rate.
  *
@@ -21,7 +27,7 @@ import type { AddressInfo } from "node:net";
 import { AiAgent, type RateTarget } from "../agent/agent.ts";
 import { ContextEngine, type RegionFinder } from "../agent/context-engine.ts";
 import { frameRateTarget, PacketLossWindow, type FrameRateTargetOptions } from "../media/frame-rate-target.ts";
-import { receivePolicyByName, type ReceivePolicyName } from "../media/receive-policy.ts";
+import { receivePolicyByName, resilientPolicy, type ReceivePolicyName } from "../media/receive-policy.ts";
 import type { MllmClient } from "../mllm/types.ts";
 import type { FromPublisherMessage } from "../protocol/datachannel.ts";
 import { SignalingServer } from "../signaling/server.ts";
@@ -43,6 +49,11 @@ export interface CallServerOptions {
   readonly sendMaps?: boolean;
   /** How the AI path answers loss. Default "resilient"; "classic" = NACK, wait, PLI. */
   readonly receivePolicy?: ReceivePolicyName;
+  /**
+   * Take a publisher's per-frame FEC parity stream when it offers one (resilient policy only;
+   * classic repairs with NACK and always declines it). Default true.
+   */
+  readonly fec?: boolean;
   /**
    * Longest wait for an incomplete frame, ms (default 100). With classic, a retransmission needs a
    * round trip plus the NACK's detection: give it rtt + ~200 ms or most repairs come too late.
@@ -117,8 +128,22 @@ export interface CallMetrics {
   readonly framesSkipped: number;
   readonly packetsNacked: number;
   readonly packetsMissed: number;
+  /** Missed packets that still came in time: reordered, retransmitted, or rebuilt by the FEC. */
   readonly packetsRecovered: number;
   readonly keyframeRequests: number;
+  /** Whether the publisher's per-frame FEC parity stream was offered and taken. */
+  readonly fecNegotiated: boolean;
+  /**
+   * The FEC receiver's counters (null without FEC): parity packets received, media packets it
+   * rebuilt, frames those completed, parity groups dropped still short, malformed parity packets.
+   */
+  readonly fec: {
+    readonly parityReceived: number;
+    readonly packetsRecovered: number;
+    readonly framesRepaired: number;
+    readonly groupsUnrepaired: number;
+    readonly malformed: number;
+  } | null;
   readonly receiveLatencyMs: { readonly p50: number | null; readonly p95: number | null };
   /** Capture until available to the MLLM (a dropped frame: until the next good one), above the fastest frame. */
   readonly frameDelayMs: { readonly p50: number | null; readonly p95: number | null };
@@ -191,6 +216,7 @@ export class CallServer {
       iceAdditionalHostAddresses: this.o.iceAdditionalHostAddresses ?? ["127.0.0.1"],
       clock: this.clock,
       policy: receivePolicyByName(this.policyName),
+      ...(this.policyName === "resilient" && (this.o.fec ?? true) ? { fecPolicy: resilientPolicy({ fec: true }) } : {}),
       ...(this.o.frameWaitMs !== undefined ? { frameWaitMs: this.o.frameWaitMs } : {}),
       ...(this.o.frameRate?.samplingFps !== undefined ? { samplingFps: this.o.frameRate.samplingFps } : {}),
       log: (r) => {
@@ -273,7 +299,12 @@ export class CallServer {
   private rateFor(p: Participant, target: RateTarget): RateTarget {
     const maxBitrateBps = Math.round(Math.min(target.maxBitrateBps, p.link.bitrateBps));
     if (this.policyName !== "resilient") return { maxBitrateBps, maxFramerate: target.maxFramerate };
-    const f = frameRateTarget({ lossRate: p.loss.lossRate, bitrateBps: maxBitrateBps, maxFps: target.maxFramerate }, this.o.frameRate);
+    // With FEC the publisher spends part of the bitrate on parity and a frame survives loss
+    // unless more than its parity is lost: the frame-rate target counts both.
+    const f = frameRateTarget(
+      { lossRate: p.loss.lossRate, bitrateBps: maxBitrateBps, maxFps: target.maxFramerate, ...(p.media.fecNegotiated ? { fec: {} } : {}) },
+      this.o.frameRate,
+    );
     return { maxBitrateBps, maxFramerate: f.fps };
   }
 
@@ -342,6 +373,10 @@ export class CallServer {
       packetsMissed: s?.packetsMissed ?? 0,
       packetsRecovered: s?.packetsRecovered ?? 0,
       keyframeRequests: s?.keyframeRequests ?? 0,
+      fecNegotiated: p.media.fecNegotiated,
+      fec: s?.fec
+        ? { parityReceived: s.fec.parityReceived, packetsRecovered: s.fec.packetsRecovered, framesRepaired: s.fec.framesRepaired, groupsUnrepaired: s.fec.groupsUnrepaired, malformed: s.fec.malformed }
+        : null,
       receiveLatencyMs: { p50: s?.receiveLatencyMs.p50 ?? null, p95: s?.receiveLatencyMs.p95 ?? null },
       frameDelayMs: { p50: s?.frameDelayMs.p50 ?? null, p95: s?.frameDelayMs.p95 ?? null },
       questions: p.agent.records().map((q) => ({

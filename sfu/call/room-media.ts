@@ -10,6 +10,16 @@
  * for every policy (werift-rtcp.ts). A sampler takes the store's newest frame at the MLLM's
  * sampling rate, so the metrics count the samples the previous good frame had to serve
  * (`framesSubstituted`).
+ *
+ * Per-frame FEC: the headless publisher offers a second video m-section carrying a parity stream
+ * (codec `video/x-frame-fec`, its own SSRC; why a transceiver of its own: sfu/publisher/peer.ts).
+ * The server always knows the codec (werift fails the whole offer on an m-section with no codec
+ * it knows). With `fecPolicy` (the call server gives one under the resilient policy) it takes the
+ * stream: the video's receive path runs that policy (`resilientPolicy({ fec: true })`: a reorder
+ * window the parity has time to fill) with a FrameFecReceiver before its jitter buffer, and the
+ * parity track's packets go to `ReceivePath.onParity`. Without it (classic: NACK instead) the
+ * parity transceiver is set `inactive` before the answer, which werift writes as port 0 + a=inactive,
+ * and the publisher sends nothing on it. A browser offers no such m-section: nothing changes.
  */
 import { RTCPeerConnection, RtcpPayloadSpecificFeedback, ReceiverEstimatedMaxBitrate, type RTCDataChannel, type RTCRtpReceiver } from "werift";
 import type { RtpVideoCodec } from "../../encoder/rtp/index.ts";
@@ -18,10 +28,10 @@ import { ReceivePath, type ReceiveStats } from "../media/receive-path.ts";
 import type { ReceivePolicy } from "../media/receive-policy.ts";
 import { stopWeriftNacks, weriftRtcpCallbacks } from "../media/werift-rtcp.ts";
 import { parseDataChannelMessage, type FromPublisherMessage, type ToPublisherMessage } from "../protocol/datachannel.ts";
-import { videoCodecParameters } from "../publisher/peer.ts";
+import { frameFecCodecParameters, isFrameFecCodec, videoCodecParameters } from "../publisher/peer.ts";
 import type { StoredFrame } from "../agent/agent.ts";
 import { rembFields } from "./remb.ts";
-import { hasGenericNack, withoutGenericNack } from "./sdp-feedback.ts";
+import { hasGenericNack, offersFrameFec, withoutGenericNack } from "./sdp-feedback.ts";
 
 export interface ParticipantMediaOptions {
   readonly ffmpeg: string;
@@ -33,6 +43,11 @@ export interface ParticipantMediaOptions {
   readonly clock: () => number;
   /** A fresh policy for this participant's video (classic keeps per-stream NACK state). */
   readonly policy: ReceivePolicy;
+  /**
+   * The policy for the video when the publisher offers per-frame FEC; the offer's parity stream is
+   * taken only when this is given (declined otherwise).
+   */
+  readonly fecPolicy?: ReceivePolicy;
   /** The jitter buffer's cap on waiting for an incomplete frame (ReceivePath `maxWaitMs`). Default 100 ms. */
   readonly frameWaitMs?: number;
   /** Frames per second the MLLM samples; the sampler runs at this rate. Default 2. */
@@ -53,11 +68,13 @@ export class ParticipantMedia {
   private readonly recent: StoredFrame[] = [];
   private readonly sampler: NodeJS.Timeout;
   private genericNack = false;
+  /** Set from the offer, before werift sees it: the parity stream is offered and taken. */
+  private fec = false;
   private closed = false;
 
   constructor(private readonly o: ParticipantMediaOptions) {
     this.pc = new RTCPeerConnection({
-      codecs: { video: [videoCodecParameters("h264"), videoCodecParameters("vp8")] },
+      codecs: { video: [videoCodecParameters("h264"), videoCodecParameters("vp8"), frameFecCodecParameters()] },
       iceAdditionalHostAddresses: o.iceAdditionalHostAddresses,
       // One transport for media and data (RFC 8843). With werift's default policy each closed
       // connection left 3 UDP sockets open (the unbundled transports are never closed).
@@ -66,12 +83,27 @@ export class ParticipantMedia {
     this.pc.onTransceiverAdded.subscribe((t) => {
       stopWeriftNacks(t.receiver);
       t.onTrack.subscribe((track) => {
+        if (isFrameFecCodec(track.codec)) {
+          // The parity stream: taken (fed to the video's receive path) or declined (answered
+          // inactive; anything that still comes is ignored).
+          if (!this.fec) return;
+          track.onReceiveRtp.subscribe((rtp) => {
+            try {
+              this.receivePath?.onParity(rtp.serialize(), o.clock());
+            } catch (err) {
+              o.log({ level: "warn", msg: "receive path threw on a parity packet", error: err });
+            }
+          });
+          return;
+        }
         const codec: RtpVideoCodec = (track.codec?.mimeType ?? "video/H264").toLowerCase().includes("vp8") ? "vp8" : "h264";
         this.ssrc = track.ssrc;
         this.receiver = t.receiver;
         const rtcp = weriftRtcpCallbacks(t.receiver, o.log);
         this.receivePath = new ReceivePath({
-          codec, ffmpeg: o.ffmpeg, width: o.width, height: o.height, clock: o.clock, log: o.log, policy: o.policy,
+          codec, ffmpeg: o.ffmpeg, width: o.width, height: o.height, clock: o.clock, log: o.log,
+          policy: this.fec && o.fecPolicy ? o.fecPolicy : o.policy,
+          fec: this.fec,
           ...(o.frameWaitMs !== undefined ? { maxWaitMs: o.frameWaitMs } : {}),
           ...(track.ssrc ? { ssrc: track.ssrc } : {}),
           onKeyframeNeeded: rtcp.onKeyframeNeeded,
@@ -119,10 +151,21 @@ export class ParticipantMedia {
     return this.genericNack;
   }
 
+  /** Whether the publisher's per-frame FEC parity stream was offered and taken. */
+  get fecNegotiated(): boolean {
+    return this.fec;
+  }
+
   /** Applies the participant's offer and returns the answer (candidates included). */
   async answer(offerSdp: string): Promise<string> {
     const sdp = this.o.policy.retransmissions ? offerSdp : withoutGenericNack(offerSdp);
+    // Decided before werift sees the offer: the video's receive path is made during
+    // setRemoteDescription (onTrack), with the policy this picks.
+    this.fec = this.o.fecPolicy !== undefined && offersFrameFec(sdp);
     await this.pc.setRemoteDescription({ type: "offer", sdp });
+    if (!this.fec) {
+      for (const t of this.pc.getTransceivers()) if (isFrameFecCodec(t.codecs[0])) t.setDirection("inactive");
+    }
     await this.pc.setLocalDescription(await this.pc.createAnswer());
     const answer = this.pc.localDescription!.sdp;
     this.genericNack = hasGenericNack(answer);

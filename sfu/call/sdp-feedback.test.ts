@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { hasGenericNack, withoutGenericNack } from "./sdp-feedback.ts";
+import { hasGenericNack, offersFrameFec, withoutGenericNack } from "./sdp-feedback.ts";
 
 const offer = [
   "v=0", "m=video 9 UDP/TLS/RTP/SAVPF 96 102", "a=rtpmap:96 VP8/90000",
@@ -23,5 +23,26 @@ describe("withoutGenericNack", () => {
     const lf = "v=0\na=rtcp-fb:96 nack\na=rtcp-fb:96 nack pli\n";
     expect(withoutGenericNack(lf)).toBe("v=0\na=rtcp-fb:96 nack pli\n");
     expect(withoutGenericNack("v=0\na=rtcp-fb:96 nack pli\n")).toBe("v=0\na=rtcp-fb:96 nack pli\n");
+  });
+});
+
+describe("offersFrameFec", () => {
+  const video = ["m=video 9 UDP/TLS/RTP/SAVPF 96", "a=sendonly", "a=mid:0", "a=rtpmap:96 H264/90000"];
+  const fec = (port: number, direction: string) => [`m=video ${port} UDP/TLS/RTP/SAVPF 97`, `a=${direction}`, "a=mid:1", "a=rtpmap:97 x-frame-fec/90000"];
+  const data = ["m=application 9 UDP/DTLS/SCTP webrtc-datachannel", "a=mid:2"];
+  const sdp = (...sections: string[][]) => ["v=0", "o=- 1 1 IN IP4 0.0.0.0", ...sections.flat(), ""].join("\r\n");
+
+  it("finds the parity m-section the publisher sends, in CRLF and LF descriptions", () => {
+    expect(offersFrameFec(sdp(video, fec(9, "sendonly"), data))).toBe(true);
+    expect(offersFrameFec(sdp(video, fec(9, "sendrecv"), data).replaceAll("\r\n", "\n"))).toBe(true);
+  });
+
+  it("is false for a browser's offer, a rejected or non-sending parity section, and the codec outside a video section", () => {
+    expect(offersFrameFec(sdp(video, data))).toBe(false);
+    expect(offersFrameFec(sdp(video, fec(0, "sendonly"), data))).toBe(false);
+    expect(offersFrameFec(sdp(video, fec(9, "inactive"), data))).toBe(false);
+    expect(offersFrameFec(sdp(video, fec(9, "recvonly"), data))).toBe(false);
+    expect(offersFrameFec(sdp(video, ["m=audio 9 UDP/TLS/RTP/SAVPF 97", "a=sendonly", "a=rtpmap:97 x-frame-fec/90000"]))).toBe(false);
+    expect(offersFrameFec(sdp(video, ["a=rtpmap:98 x-frame-fec-other/90000"]))).toBe(false);
   });
 });

@@ -20,3 +20,19 @@ export function withoutGenericNack(sdp: string): string {
 export function hasGenericNack(sdp: string): boolean {
   return sdp.split(/\r?\n/).some((line) => GENERIC_NACK.test(line));
 }
+
+/**
+ * True when the description offers a per-frame FEC parity stream the offerer sends: a video
+ * m-section, not rejected (port 0) and not `recvonly`/`inactive`, with an `a=rtpmap` for the codec
+ * `x-frame-fec/90000` (sfu/publisher/peer.ts; only the headless publisher offers it).
+ */
+export function offersFrameFec(sdp: string): boolean {
+  const sections = sdp.split(/\r?\n(?=m=)/).slice(1);
+  return sections.some((section) => {
+    const lines = section.split(/\r?\n/);
+    const m = /^m=video (\d+) /.exec(lines[0] ?? "");
+    if (!m || Number(m[1]) === 0) return false;
+    if (lines.some((l) => l === "a=recvonly" || l === "a=inactive")) return false;
+    return lines.some((l) => /^a=rtpmap:\d+ x-frame-fec\/90000\s*$/i.test(l));
+  });
+}

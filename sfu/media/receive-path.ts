@@ -2,10 +2,20 @@
  * The AI peer's receive path for one video track: RTP packets in, decoded frames with their capture
  * time out into a `FrameStore` that the sampler reads.
  *
- *   onRtp(bytes) ─► parse + SSRC/PT check ─► JitterBuffer ─► StreamDecoder (ffmpeg) ─► FrameStore
- *                      │ garbage: counted,       │ NACK / keyframe requests ─► onNack / onKeyframeNeeded
- *                      │ logged, dropped          │ frames after a loss: not fed until a keyframe
- *                                                 └► FrameDelay: capture until available (or until the next good frame)
+ *   onRtp(bytes) ─► parse + SSRC/PT check ─┬► JitterBuffer ─► StreamDecoder (ffmpeg) ─► FrameStore
+ *                      │ garbage: counted,    │    ▲  │ NACK / keyframe requests ─► onNack / onKeyframeNeeded
+ *                      │ logged, dropped      ▼    │  │ frames after a loss: not fed until a keyframe
+ *   onParity(bytes) ─────────────────► FrameFecReceiver  └► FrameDelay: capture until available (or until the next good frame)
+ *                        (option `fec`)  rebuilt media packets
+ *
+ * Per-frame FEC (`fec`, encoder/rtp/frame-fec.ts): the sender follows each frame's media packets
+ * with Reed-Solomon parity packets on their own SSRC; every media packet also goes to the
+ * FrameFecReceiver, every parity packet (`onParity`) only to it, and the media packets it rebuilds
+ * go into the jitter buffer as if they had arrived then. The jitter buffer cannot tell them from a
+ * late (reordered or retransmitted) packet: a gap they fill counts in `packetsRecovered` and the
+ * frame in `framesRecovered`, next to the FEC's own counters (`stats().fec`). Use it with a policy
+ * whose reorder window lets the parity arrive (`resilientPolicy({ fec: true })`). A malformed
+ * parity packet is counted (`fec.malformed`), logged (the first 10, then every 100th) and dropped.
  *
  * The policy (receive-policy.ts) decides NACKs, deadlines and keyframe requests: "resilient" (no
  * retransmission, the previous good frame stands in) or "classic" (NACK, wait, PLI). The stats
@@ -21,6 +31,7 @@
  * Thin shell: the decisions are the jitter buffer's and the policy's; this file wires them to the
  * decoder, a deadline timer and the callbacks. Nothing here throws at a packet.
  */
+import { FrameFecReceiver, type FrameFecCounters } from "../../encoder/rtp/frame-fec.ts";
 import { parseRtp, type RtpPacket, type RtpVideoCodec } from "../../encoder/rtp/index.ts";
 import { type DecodedFrame, StreamDecoder } from "./decoder.ts";
 import { MediaError, type MediaErrorCode, type MediaLog, safeCall, silentLog } from "./errors.ts";
@@ -61,6 +72,8 @@ export interface ReceivePathOptions {
   readonly prewarmDecoder?: boolean;
   /** Decoder restarts allowed (default 5). */
   readonly maxDecoderRestarts?: number;
+  /** The sender protects each frame with per-frame FEC: parity packets come through `onParity`. Default false. */
+  readonly fec?: boolean;
 }
 
 export interface ReceiveStats {
@@ -89,7 +102,10 @@ export interface ReceiveStats {
   /** Packets the sequence numbers say were sent, and those seen missing (before any retransmission). */
   readonly packetsExpected: number;
   readonly packetsMissed: number;
-  /** Missed packets that still arrived in time (retransmitted or reordered). */
+  /**
+   * Missed packets that still arrived in time (retransmitted, reordered, or rebuilt by the FEC;
+   * with FEC, `packetsMissed` and this also count packets rebuilt before their loss showed).
+   */
   readonly packetsRecovered: number;
   /** Frames completed by such a packet: frames that waited for a retransmission. */
   readonly framesRecovered: number;
@@ -104,6 +120,12 @@ export interface ReceiveStats {
    * above the fastest frame (frame-delay.ts).
    */
   readonly frameDelayMs: FrameDelayStats;
+  /**
+   * Per-frame FEC (null without the `fec` option): parity packets received, media packets rebuilt,
+   * frames they completed, parity groups dropped still short of packets, malformed parity packets
+   * (frame-fec.ts `FrameFecCounters`; `malformed` also counts parity packets that were not RTP).
+   */
+  readonly fec: FrameFecCounters | null;
 }
 
 const MALFORMED_LOG_FIRST = 10;
@@ -123,6 +145,11 @@ export class ReceivePath {
   private readonly policy: ReceivePolicy;
   private ssrc: number | undefined;
   private malformed = 0;
+  private readonly fec: FrameFecReceiver | null;
+  /** Parity packets that were not RTP at all (FrameFecReceiver counts the rest). */
+  private parityNotRtp = 0;
+  /** Packets the FEC rebuilt before the jitter buffer could see them missing (see pushRebuilt). */
+  private rebuiltUnseen = 0;
   private skipped = 0;
   private handling = false;
   private keyframeAskedWhileHandling = false;
@@ -139,6 +166,7 @@ export class ReceivePath {
     this.store = opts.store ?? new FrameStore();
     this.delay = new FrameDelay(opts.frameDelayWindow ?? 300);
     this.policy = opts.policy ?? classicPolicy();
+    this.fec = opts.fec ? new FrameFecReceiver() : null;
     this.jb = new JitterBuffer({
       codec: opts.codec,
       ...(opts.maxWaitMs !== undefined ? { maxWaitMs: opts.maxWaitMs } : {}),
@@ -186,6 +214,64 @@ export class ReceivePath {
     }
     this.bytes.add(arrivalMs, buf.length);
     this.handle(this.jb.push(packet, arrivalMs));
+    if (this.fec) this.pushRebuilt(this.fec.media(packet), arrivalMs);
+  }
+
+  /**
+   * One packet of the FEC parity stream (with the `fec` option; ignored without). A malformed one
+   * is counted, logged (rate-limited) and dropped, never thrown.
+   */
+  onParity(buf: Uint8Array, arrivalMs: number = this.clock()): void {
+    if (this.closed || !this.fec) return;
+    let packet: RtpPacket;
+    try {
+      packet = parseRtp(buf);
+    } catch (err) {
+      this.parityNotRtp++;
+      this.onFecMalformed(err, buf.length, arrivalMs);
+      return;
+    }
+    let rebuilt: RtpPacket[];
+    try {
+      rebuilt = this.fec.parity(packet); // counts a malformed one itself
+    } catch (err) {
+      this.onFecMalformed(err, buf.length, arrivalMs);
+      return;
+    }
+    this.pushRebuilt(rebuilt, arrivalMs);
+  }
+
+  private fecMalformed(): number {
+    return (this.fec?.counters.malformed ?? 0) + this.parityNotRtp;
+  }
+
+  private onFecMalformed(err: unknown, bytes: number, arrivalMs: number): void {
+    const n = this.fecMalformed();
+    if (n <= MALFORMED_LOG_FIRST || n % MALFORMED_LOG_EVERY === 0) {
+      const reason = err instanceof Error ? err.message : String(err);
+      const error = new MediaError("RTP_MALFORMED", reason, { cause: err });
+      this.log({ level: "warn", msg: "malformed FEC packet dropped", code: "RTP_MALFORMED", reason, bytes, arrivalMs, fecMalformed: n, error });
+    }
+  }
+
+  /**
+   * Media packets the FEC rebuilt go into the jitter buffer as if they had just arrived. One that
+   * the buffer takes in order (neither filling a gap it saw, nor late, nor a duplicate) was lost
+   * before its loss could show: the last packets of a frame, rebuilt from parity that came before
+   * the next frame's first packet. The buffer never counts those as missed; `stats()` adds them to
+   * `packetsMissed` and `packetsRecovered`, so the loss the server measures (and the rate control
+   * and frame-rate target built on it) is the link's, FEC or not.
+   */
+  private pushRebuilt(packets: readonly RtpPacket[], arrivalMs: number): void {
+    for (const p of packets) {
+      if (p.ssrc !== this.ssrc) continue; // parity for another stream: nothing of ours
+      const before = this.jb.counters;
+      const seen = before.packetsRecovered + before.packetsLate + before.packetsDuplicate;
+      const out = this.jb.push(p, arrivalMs);
+      const after = this.jb.counters;
+      if (after.packetsRecovered + after.packetsLate + after.packetsDuplicate === seen) this.rebuiltUnseen++;
+      this.handle(out);
+    }
   }
 
   stats(nowMs: number = this.clock()): ReceiveStats {
@@ -210,14 +296,15 @@ export class ReceivePath {
       keyframeRequests: jb.keyframeRequests,
       packetsNacked: jb.packetsNacked,
       packetsExpected: jb.packetsExpected,
-      packetsMissed: jb.packetsMissed,
-      packetsRecovered: jb.packetsRecovered,
+      packetsMissed: jb.packetsMissed + this.rebuiltUnseen,
+      packetsRecovered: jb.packetsRecovered + this.rebuiltUnseen,
       framesRecovered: jb.framesRecovered,
       framesDroppedAtDeadline: jb.framesDroppedAtDeadline,
       decoderRestarts: dec.restarts,
       framesDroppedByDecoder: dec.framesDroppedByDecoder,
       receiveLatencyMs: { p50: percentile(lat, 50), p95: percentile(lat, 95), samples: lat.length },
       frameDelayMs: this.delay.stats(),
+      fec: this.fec ? { ...this.fec.counters, malformed: this.fecMalformed() } : null,
     };
   }
 

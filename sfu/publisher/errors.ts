@@ -18,6 +18,8 @@ export type PublisherErrorCode =
   | "TOKEN_FETCH_FAILED"
   /** Offer/answer or ICE did not complete in time. */
   | "NEGOTIATION_FAILED"
+  /** The server answered our offer with an error (e.g. a server that cannot parse an m-section of it). */
+  | "OFFER_REFUSED"
   /** The data channel is not open (yet, or any more). */
   | "NOT_CONNECTED"
   /** The object was closed. */

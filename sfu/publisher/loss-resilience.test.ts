@@ -29,6 +29,15 @@ describe("LossResilience", () => {
     expect(r.intraOnly).toBe(true);
   });
 
+  it("onReceiverReport: with FEC negotiated the keyframe interval stays, and the loss is still tracked for the parity", () => {
+    const r = new LossResilience(false, {}, true);
+    expect(r.onReceiverReport(0.1, 0)).toBe(false);
+    expect(r.onReceiverReport(0.2, 1000)).toBe(false);
+    expect(r.intraOnly).toBe(false);
+    expect(r.lossRate).toBeCloseTo(0.13);
+    expect(r.keyframeRequestNeedsRestart()).toBe(true);
+  });
+
   it("onReceiverReport: with retransmissions negotiated (classic receiver) nothing changes", () => {
     const r = new LossResilience(true);
     expect(r.onReceiverReport(0.3, 0)).toBe(false);

@@ -13,7 +13,11 @@
  * The loss comes from RTCP receiver reports (fraction lost, RFC 3550 §6.4.1, one every 0.5-1.5 s
  * from werift), smoothed; intra-only starts when the smoothed loss reaches `enterLoss` and ends
  * after it stayed below `leaveLoss` for `holdMs` (each switch restarts the encoder: a keyframe).
- * With retransmissions negotiated (a classic receiver) nothing changes.
+ * With retransmissions negotiated (a classic receiver) nothing changes. Nor with per-frame FEC
+ * negotiated (the server took the parity stream, peer.ts): the parity repairs what is lost, so the
+ * configured keyframe interval stays; the smoothed loss is still tracked, since it sets how many
+ * parity packets each frame gets (fec-budget.ts). Intra-only is the fallback for a server that
+ * repairs nothing at all.
  *
  * Pure: the clock is an argument.
  */
@@ -37,8 +41,11 @@ export class LossResilience {
   private readonly holdMs: number;
   private readonly alpha: number;
 
-  /** @param retransmissions whether the receiver negotiated generic NACK (a classic receiver). */
-  constructor(readonly retransmissions: boolean, options: LossResilienceOptions = {}) {
+  /**
+   * @param retransmissions whether the receiver negotiated generic NACK (a classic receiver).
+   * @param fec whether the receiver took the per-frame FEC parity stream.
+   */
+  constructor(readonly retransmissions: boolean, options: LossResilienceOptions = {}, readonly fec = false) {
     this.enterLoss = options.enterLoss ?? 0.01;
     this.leaveLoss = options.leaveLoss ?? 0.002;
     this.holdMs = options.holdMs ?? 5000;
@@ -64,7 +71,7 @@ export class LossResilience {
   onReceiverReport(fractionLost: number, nowMs: number): boolean {
     if (!(fractionLost >= 0 && fractionLost <= 1)) throw new RangeError(`fractionLost must be in [0, 1], got ${fractionLost}`);
     this.smoothed = this.smoothed === null ? fractionLost : this.alpha * fractionLost + (1 - this.alpha) * this.smoothed;
-    if (this.retransmissions) return false;
+    if (this.retransmissions || this.fec) return false;
     if (!this.intra) {
       if (this.smoothed < this.enterLoss) return false;
       this.intra = true;

@@ -9,24 +9,30 @@
  *   (BitrateCap), RTCP PLI asks for a keyframe;
  * - `answer-chunk`: streamed answers to the questions asked with `ask()`.
  *
- * Loss: when the server's answer declines generic NACK (its resilient receive policy), lost packets
- * are not repaired, so on a lossy link (RTCP receiver reports) every frame goes out as a keyframe
- * and a PLI needs no restart (LossResilience). NACKs and retransmissions are counted in `stats()`.
+ * Loss: when the server's answer declines generic NACK (its resilient receive policy) but takes the
+ * FEC parity stream offered next to the video (peer.ts), every frame's media packets are followed
+ * by `parityForFrame(k, smoothed loss)` Reed-Solomon parity packets (encoder/rtp/frame-fec.ts), and
+ * the encoder's bitrate leaves room for them (fec-budget.ts); the keyframe interval stays. When the
+ * server declines both (a resilient server without FEC), lost packets are not repaired at all, so
+ * on a lossy link (RTCP receiver reports) every frame goes out as a keyframe and a PLI needs no
+ * restart (LossResilience). NACKs and retransmissions are counted in `stats()`.
  *
  * It reports its own figures with `stats()` and, every `metricsIntervalMs`, as a `metrics` message.
  */
 import { randomInt, randomUUID } from "node:crypto";
 import { ReceiverEstimatedMaxBitrate, RtcpPayloadSpecificFeedback, RtcpRrPacket, type RTCRtpSender, type RtcpPacket } from "werift";
+import { FrameFecSender } from "../../encoder/rtp/frame-fec.ts";
 import { RtpPacketizer } from "../../encoder/rtp/packetizer.ts";
 import { serializeRtp } from "../../encoder/rtp/packet.ts";
 import { parseDataChannelMessage, type FromPublisherMessage, type RateTargetMessage, type RegionMapMessage } from "../protocol/datachannel.ts";
 import { silentLogger, type Logger } from "../signaling/types.ts";
 import { AnswerStreams } from "./answers.ts";
 import { PublisherError } from "./errors.ts";
+import { FecRateBudget, parityForFrame, type FecBudget } from "./fec-budget.ts";
 import { TypedEvents } from "./events.ts";
 import { LiveEncoder, type EncodedFrame, type LiveEncoderCounters, type LiveEncoderOptions } from "./live-encoder.ts";
 import { LossResilience, type LossResilienceOptions } from "./loss-resilience.ts";
-import { createPublisherPeer, negotiate, type PublisherPeer } from "./peer.ts";
+import { createPublisherPeer, fecNegotiated, negotiate, type PublisherPeer } from "./peer.ts";
 import { RateMeter } from "./rate-meter.ts";
 import { BitrateCap } from "./rate-policy.ts";
 import { RegionMapTracker, regionMapVersion, type RegionMapDecision } from "./region-map.ts";
@@ -48,6 +54,12 @@ export interface HeadlessPublisherOptions {
   readonly metricsIntervalMs?: number;
   /** When to send every frame as a keyframe if the server repairs no loss. */
   readonly lossResilience?: LossResilienceOptions;
+  /**
+   * Offer a per-frame FEC parity stream (peer.ts); it is sent only when the server's answer takes
+   * it. Default true. False offers the video alone. (A server predating FEC refuses an offer with
+   * it; the publisher then leaves and joins again without it by itself.)
+   */
+  readonly fec?: boolean;
   /** Wall clock, ms since the epoch (region maps' `validUntilMs` is on it). Default `Date.now`. */
   readonly now?: () => number;
   readonly logger?: Logger;
@@ -63,7 +75,10 @@ export interface PublisherStats {
   readonly framerate: number;
   readonly mapVersion: number | null;
   readonly rateTarget: { readonly maxBitrateBps: number; readonly maxFramerate: number } | null;
-  /** The cap the encoder runs with: min(configured, rate target, REMB). */
+  /**
+   * The cap for everything sent: min(configured, rate target, REMB). With FEC the encoder runs
+   * at `fec.mediaBitrateBps` of it and the parity takes the rest.
+   */
   readonly bitrateCapBps: number;
   readonly rembBps: number | null;
   readonly packetsSent: number;
@@ -78,7 +93,21 @@ export interface PublisherStats {
   readonly packetsNacked: number;
   readonly packetsRetransmitted: number;
   readonly keyframeRequests: number;
+  readonly fec: PublisherFecStats;
   readonly encoder: Readonly<LiveEncoderCounters>;
+}
+
+export interface PublisherFecStats {
+  /** Offered in the offer, and taken by the server's answer (null before negotiation). */
+  readonly offered: boolean;
+  readonly negotiated: boolean | null;
+  /** Frames that got at least one parity packet, parity packets and their payload bytes. */
+  readonly framesProtected: number;
+  readonly parityPacketsSent: number;
+  readonly parityBytesSent: number;
+  /** The budget in force (fec-budget.ts): the encoder's bitrate and the typical frame's k and m. */
+  readonly mediaBitrateBps: number | null;
+  readonly typicalFrame: { readonly k: number; readonly m: number } | null;
 }
 
 export interface PublisherEvents {
@@ -89,6 +118,8 @@ export interface PublisherEvents {
   "keyframe-request": { readonly source: "pli"; readonly restart: boolean };
   /** Every frame a keyframe or not, from the receiver reports' loss. */
   "loss-resilience": { readonly intraOnly: boolean; readonly lossRate: number };
+  /** The FEC budget changed the encoder's bitrate. */
+  "fec-budget": FecBudget;
   frame: EncodedFrame;
   /** The video file ended (no loop). */
   "video-ended": undefined;
@@ -110,6 +141,14 @@ export class HeadlessPublisher {
   private rateTarget: RateTargetMessage | null = null;
   private packetsSent = 0;
   private resilience: LossResilience | null = null;
+  /** Set when the server took the parity stream. */
+  private fecWriter: FrameFecSender | null = null;
+  private fecRtpSender: RTCRtpSender | null = null;
+  private readonly fecBudget = new FecRateBudget();
+  private fecNegotiated: boolean | null = null;
+  private framesProtected = 0;
+  private parityPackets = 0;
+  private parityBytes = 0;
   private nacks = 0;
   private nackedSeqs = 0;
   private plis = 0;
@@ -135,21 +174,26 @@ export class HeadlessPublisher {
   async start(): Promise<void> {
     if (this.current !== "idle") throw new PublisherError("INVALID_OPTION", "HeadlessPublisher.start() was already called");
     this.setState("connecting");
-    const { serverUrl, token, connectTimeoutMs = 15_000 } = this.opts;
+    const { connectTimeoutMs = 15_000 } = this.opts;
+    const codec = this.opts.encoder.codec ?? "h264";
+    const fec = this.opts.fec ?? true;
     try {
-      const { client, joined } = await SignalingClient.connect(serverUrl, token, connectTimeoutMs);
-      this.signaling = client;
-      this.log.info("publisher.joined", { room: joined.room, identity: joined.identity, peerId: joined.peerId });
-      // The server streams answers both as answer-chunks on the data channel and as room chat;
-      // take them from the channel the question went out on, or every chunk would count twice.
-      if (this.opts.questionsVia === "signaling") {
-        client.events.on("message", (m) => m.type === "chat" && this.answers.push(m.id, m.text, m.final));
+      try {
+        await this.join(codec, fec, connectTimeoutMs);
+      } catch (err) {
+        // A server that predates FEC (its werift knows no codec for the parity m-section) fails
+        // the whole offer, and its peer connection for us is spoiled (werift applied part of the
+        // offer): leave, join again and offer the video alone. A server that knows FEC but does
+        // not want it answers the m-section inactive instead, and negotiation succeeds.
+        if (!(fec && err instanceof PublisherError && err.code === "OFFER_REFUSED")) throw err;
+        this.log.warn("publisher.offer_refused_rejoin_without_fec", { message: err.message });
+        await this.peer?.pc.close().catch(() => {});
+        await this.signaling?.close();
+        this.peer = null;
+        this.signaling = null;
+        await this.join(codec, false, connectTimeoutMs);
       }
-      client.events.on("closed", ({ code }) => this.current === "connected" && this.fail(new PublisherError("SIGNALING_FAILED", `the signalling socket closed (code ${code}); media goes on`), false));
-      const codec = this.opts.encoder.codec ?? "h264";
-      this.peer = createPublisherPeer(codec, joined.iceServers, this.opts.iceAdditionalHostAddresses);
-      await negotiate(this.peer, client, connectTimeoutMs);
-      this.wirePeer(this.peer, codec);
+      this.wirePeer(this.peer!, codec);
       await this.encoder.start();
     } catch (err) {
       await this.close();
@@ -161,6 +205,21 @@ export class HeadlessPublisher {
       this.metricsTimer = setInterval(() => this.sendMetrics(), every);
       this.metricsTimer.unref();
     }
+  }
+
+  /** Joins through signalling and negotiates a peer connection that offers FEC or not. */
+  private async join(codec: "h264" | "vp8", fec: boolean, connectTimeoutMs: number): Promise<void> {
+    const { client, joined } = await SignalingClient.connect(this.opts.serverUrl, this.opts.token, connectTimeoutMs);
+    this.signaling = client;
+    this.log.info("publisher.joined", { room: joined.room, identity: joined.identity, peerId: joined.peerId });
+    // The server streams answers both as answer-chunks on the data channel and as room chat;
+    // take them from the channel the question went out on, or every chunk would count twice.
+    if (this.opts.questionsVia === "signaling") {
+      client.events.on("message", (m) => m.type === "chat" && this.answers.push(m.id, m.text, m.final));
+    }
+    client.events.on("closed", ({ code }) => this.current === "connected" && this.fail(new PublisherError("SIGNALING_FAILED", `the signalling socket closed (code ${code}); media goes on`), false));
+    this.peer = createPublisherPeer(codec, joined.iceServers, this.opts.iceAdditionalHostAddresses, { fec });
+    await negotiate(this.peer, client, connectTimeoutMs);
   }
 
   /**
@@ -185,6 +244,14 @@ export class HeadlessPublisher {
     return this.peer?.transceiver.sender ?? null;
   }
 
+  /**
+   * The werift sender of the FEC parity stream (null before negotiation, and when the server did
+   * not take it): for diagnostics and tests, like `videoSender`.
+   */
+  get fecSender(): RTCRtpSender | null {
+    return this.fecRtpSender;
+  }
+
   /** ffmpeg processes still running (for leak checks). */
   get childPids(): number[] {
     return this.encoder.childPids;
@@ -200,7 +267,7 @@ export class HeadlessPublisher {
       framerate: this.meter.framerate(t),
       mapVersion: this.tracker.current?.version ?? null,
       rateTarget: this.rateTarget ? { maxBitrateBps: this.rateTarget.maxBitrateBps, maxFramerate: this.rateTarget.maxFramerate } : null,
-      bitrateCapBps: Math.min(this.cap.capBps, s.maxBitrateBps ?? Infinity),
+      bitrateCapBps: this.cap.capBps,
       rembBps: this.cap.remb,
       packetsSent: this.packetsSent,
       retransmissionsNegotiated: this.resilience?.retransmissions ?? null,
@@ -211,6 +278,15 @@ export class HeadlessPublisher {
       // werift counts what it resent in a private field; read, never written.
       packetsRetransmitted: (this.videoSender as unknown as { retransmittedPacketsSent?: number } | null)?.retransmittedPacketsSent ?? 0,
       keyframeRequests: this.plis,
+      fec: {
+        offered: this.peer ? this.peer.fecTransceiver !== null : (this.opts.fec ?? true),
+        negotiated: this.fecNegotiated,
+        framesProtected: this.framesProtected,
+        parityPacketsSent: this.parityPackets,
+        parityBytesSent: this.parityBytes,
+        mediaBitrateBps: this.fecWriter ? (s.maxBitrateBps ?? this.cap.capBps) : null,
+        typicalFrame: this.fecWriter && this.fecBudget.current ? { k: this.fecBudget.current.k, m: this.fecBudget.current.m } : null,
+      },
       encoder: { ...this.encoder.counters },
     };
   }
@@ -241,8 +317,16 @@ export class HeadlessPublisher {
     });
     // The answer's feedback for our codec: generic NACK is `nack` without a parameter (RFC 4585 §4.2).
     const retransmissions = (sender.codec?.rtcpFeedback ?? []).some((f) => f.type === "nack" && !f.parameter);
-    const resilience = (this.resilience = new LossResilience(retransmissions, this.opts.lossResilience));
-    this.log.info("publisher.negotiated", { codec, retransmissions });
+    const fec = (this.fecNegotiated = fecNegotiated(peer));
+    if (fec) {
+      const fecRtp = peer.fecTransceiver!.sender;
+      // werift's sendRtp stamps the transceiver's SSRC and payload type on what it sends; the
+      // parity writer puts the same ones in, so what it returns is what goes on the wire.
+      this.fecRtpSender = fecRtp;
+      this.fecWriter = new FrameFecSender({ ssrc: fecRtp.ssrc, payloadType: fecRtp.codec!.payloadType, initialSequenceNumber: randomInt(0x10000) });
+    }
+    const resilience = (this.resilience = new LossResilience(retransmissions, this.opts.lossResilience, fec));
+    this.log.info("publisher.negotiated", { codec, retransmissions, fecOffered: peer.fecTransceiver !== null, fec });
     sender.onPictureLossIndication.subscribe(() => {
       this.plis++;
       const restart = resilience.keyframeRequestNeedsRestart();
@@ -276,6 +360,23 @@ export class HeadlessPublisher {
     const packets = this.packetizer.packetizeFrame(frame.data, { timestampMs: frame.captureMs - this.firstCaptureMs }, { keyframe: frame.keyframe });
     for (const p of packets) void sender.sendRtp(Buffer.from(serializeRtp(p))).catch(() => {});
     this.packetsSent += packets.length;
+    if (this.fecWriter && this.fecRtpSender) {
+      // Right after the frame's media: a frame that loses nothing is complete as early as without FEC.
+      let parity: ReturnType<FrameFecSender["protect"]> = [];
+      try {
+        parity = this.fecWriter.protect(packets, parityForFrame(packets.length, this.resilience?.lossRate ?? null));
+      } catch (err) {
+        // The packetizer makes one frame's packets consecutive with one timestamp, which is all
+        // protect() needs; should that ever break, the frame goes out unprotected.
+        this.log.warn("publisher.fec_protect_failed", { packets: packets.length, message: err instanceof Error ? err.message : String(err) });
+      }
+      for (const p of parity) {
+        void this.fecRtpSender.sendRtp(Buffer.from(serializeRtp(p))).catch(() => {});
+        this.parityBytes += p.payload.length;
+      }
+      this.parityPackets += parity.length;
+      if (parity.length > 0) this.framesProtected++;
+    }
     this.meter.add(frame.data.length, performance.now());
     this.events.emit("frame", frame);
   }
@@ -326,12 +427,34 @@ export class HeadlessPublisher {
   private onRateTarget(msg: RateTargetMessage): void {
     this.rateTarget = msg;
     this.cap.setServerCap(msg.maxBitrateBps);
-    this.encoder.setRate({ maxBitrateBps: this.cap.capBps, maxFramerate: msg.maxFramerate });
+    this.encoder.setRate({ maxBitrateBps: this.encoderBitrate(msg.maxFramerate), maxFramerate: msg.maxFramerate });
     this.events.emit("rate", { bitrateCapBps: this.cap.capBps, maxFramerate: msg.maxFramerate, source: "server" });
   }
 
+  /**
+   * The encoder's bitrate for the cap in force: all of it, or with FEC the media share
+   * (fec-budget.ts) at the frame rate it will run at and the smoothed loss.
+   */
+  private encoderBitrate(maxFramerate: number | null = this.encoder.currentRate.maxFramerate): number {
+    if (!this.fecWriter) return this.cap.capBps;
+    const fps = Math.min(this.opts.encoder.fps ?? 30, maxFramerate ?? Infinity);
+    return this.fecBudget.update(this.cap.capBps, fps, this.resilience?.lossRate ?? null).budget.mediaBps;
+  }
+
   private onReceiverReport(resilience: LossResilience, fractionLost: number): void {
-    if (!resilience.onReceiverReport(Math.min(1, Math.max(0, fractionLost)), performance.now())) return;
+    const changed = resilience.onReceiverReport(Math.min(1, Math.max(0, fractionLost)), performance.now());
+    if (this.fecWriter) {
+      // A new loss moves the budget only when it changes the typical frame's parity (fec-budget.ts);
+      // then the encoder restarts at the new bitrate, within its restart rate limit.
+      const fps = Math.min(this.opts.encoder.fps ?? 30, this.encoder.currentRate.maxFramerate ?? Infinity);
+      const { budget, changed: moved } = this.fecBudget.update(this.cap.capBps, fps, resilience.lossRate);
+      if (moved) {
+        this.log.info("publisher.fec_budget", { lossRate: Number(budget.lossRate.toFixed(4)), capBps: budget.capBps, mediaBps: budget.mediaBps, k: budget.k, m: budget.m });
+        this.encoder.setRate({ maxBitrateBps: budget.mediaBps });
+        this.events.emit("fec-budget", budget);
+      }
+    }
+    if (!changed) return;
     const lossRate = resilience.lossRate ?? fractionLost;
     this.log.info("publisher.loss_resilience", { intraOnly: resilience.intraOnly, lossRate: Number(lossRate.toFixed(4)) });
     this.encoder.setIntraOnly(resilience.intraOnly);
@@ -340,7 +463,7 @@ export class HeadlessPublisher {
 
   private onRemb(bps: number): void {
     if (!this.cap.setRemb(bps)) return;
-    this.encoder.setRate({ maxBitrateBps: this.cap.capBps });
+    this.encoder.setRate({ maxBitrateBps: this.encoderBitrate() });
     this.events.emit("rate", { bitrateCapBps: this.cap.capBps, maxFramerate: this.encoder.currentRate.maxFramerate, source: "remb" });
   }
 

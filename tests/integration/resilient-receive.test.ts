@@ -10,7 +10,8 @@
  * dropped at their deadline, the publisher goes intra-only from the receiver reports, frames keep
  * being decoded through the loss, the previous good frame serves the MLLM's samples during the
  * blackout, and the AI still reads the sign. Classic, for contrast: NACKs flow, packets are
- * resent, and frames wait for them. Frame delays are printed, not asserted (no wall-clock
+ * resent, and frames wait for them. The publisher here does not offer per-frame FEC, so the
+ * resilient case is its fallback for a server without FEC (FEC: frame-fec.test.ts). Frame delays are printed, not asserted (no wall-clock
  * assertions in tests).
  */
 import { mkdtempSync, rmSync } from "node:fs";
@@ -80,6 +81,9 @@ async function lossyCall(policy: "resilient" | "classic", seed: number) {
   const url = `ws://127.0.0.1:${addr.port}/ws`;
   const publisher = new HeadlessPublisher({
     serverUrl: url, token: await fetchToken(url, "lossy", policy), iceAdditionalHostAddresses: ["127.0.0.1"],
+    // The policies alone, without the per-frame FEC the publisher offers by default (that is
+    // tests/integration/frame-fec.test.ts): under resilient, this is the intra-only fallback.
+    fec: false,
     encoder: { ffmpeg, input: clip, loop: true, width: 640, height: 360, fps: 15, bitrateBps: 300_000, speed: "ultrafast" },
   });
   await publisher.start();

@@ -11,8 +11,21 @@
  *
  * Resilient (the server's default): the AI still reads the sign, and no frame waits on a
  * retransmission (none is negotiated, sent or asked for); the loss really happened (the relay
- * dropped ~10% of the uplink) and was handled by dropping frames, not repairing them. Classic, for
- * contrast: NACKs, retransmissions, frames recovered. Figures are printed; no wall-clock bounds.
+ * dropped ~10% of the uplink) and was repaired by the publisher's per-frame FEC (parity packets on
+ * their own m-section, rebuilt media packets pushed into the jitter buffer), with the publisher on
+ * its normal long GOP. For contrast, the same resilient server with a publisher that does not offer
+ * FEC (its intra-only fallback: lost frames are dropped, each frame stands alone), and classic:
+ * NACKs, retransmissions, frames recovered. Figures are printed; no wall-clock bounds.
+ *
+ * Measured here (seed 42, 10% loss, 100 ms round trip, ~6 s of loss before the question; frames
+ * at the server when the answer came; 5-6 runs each, on a 2-core machine):
+ *
+ *   resilient, publisher without FEC (intra-only)  decoded 56-72, dropped at deadline 52-66
+ *   resilient + FEC (long GOP)                     decoded 72-81, dropped at deadline 4-8,
+ *                                                  FEC repaired 18-33 frames; parity bytes
+ *                                                  58-76% of the media bytes
+ *
+ * (Earlier figures of the intra-only case, before FEC existed: decoded 26-57, dropped 46-69.)
  */
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
@@ -69,7 +82,7 @@ interface RelayedCall {
  * Server, signalling proxy, relay and publisher. The relay starts when the server's answer passes
  * the proxy, aimed at the answer's 127.0.0.1 UDP host candidate (the server's media port).
  */
-async function relayedCall(policy: "resilient" | "classic", seed: number): Promise<RelayedCall> {
+async function relayedCall(policy: "resilient" | "classic", seed: number, publisherFec: boolean): Promise<RelayedCall> {
   const server = new CallServer({
     secret: SECRET, ffmpeg, model: engine, receivePolicy: policy,
     // Classic gets time for a retransmission: the 100 ms round trip plus detection.
@@ -140,6 +153,7 @@ async function relayedCall(policy: "resilient" | "classic", seed: number): Promi
   const publisher = new HeadlessPublisher({
     serverUrl: proxy.url, token: await fetchToken(upstream, "relay", policy), iceAdditionalHostAddresses: ["127.0.0.1"],
     connectTimeoutMs: 30_000,
+    fec: publisherFec,
     encoder: { ffmpeg, input: clip, loop: true, width: 1280, height: 720, fps: 15, bitrateBps: 600_000 },
   });
   cleanups.push(() => publisher.close()); // pushed last, so closed first
@@ -156,16 +170,17 @@ async function relayedCall(policy: "resilient" | "classic", seed: number): Promi
 
 function pick(m: CallMetrics) {
   const { receivePolicy, retransmissionsNegotiated, packetLossRate, targetFramerate, targetBitrateBps, packetsReceived, framesDecoded, framesLost, framesDroppedAtDeadline, framesSkipped,
-    framesRecovered, framesSubstituted, packetsNacked, packetsMissed, packetsRecovered, keyframeRequests, frameDelayMs, receiveLatencyMs } = m;
+    framesRecovered, framesSubstituted, packetsNacked, packetsMissed, packetsRecovered, keyframeRequests, frameDelayMs, receiveLatencyMs, fecNegotiated, fec } = m;
   return { receivePolicy, retransmissionsNegotiated, packetLossRate: Number(packetLossRate.toFixed(3)), targetFramerate, targetBitrateBps, packetsReceived, framesDecoded, framesLost,
-    framesDroppedAtDeadline, framesSkipped, framesRecovered, framesSubstituted, packetsNacked, packetsMissed, packetsRecovered, keyframeRequests, frameDelayMs, receiveLatencyMs };
+    framesDroppedAtDeadline, framesSkipped, framesRecovered, framesSubstituted, packetsNacked, packetsMissed, packetsRecovered, keyframeRequests, frameDelayMs, receiveLatencyMs, fecNegotiated, fec };
 }
 
 function publisherFigures(s: PublisherStats) {
   return {
     packetsSent: s.packetsSent, retransmissionsNegotiated: s.retransmissionsNegotiated, nacksReceived: s.nacksReceived, packetsNacked: s.packetsNacked,
     packetsRetransmitted: s.packetsRetransmitted, intraOnly: s.intraOnly, reportedLossRate: s.reportedLossRate === null ? null : Number(s.reportedLossRate.toFixed(3)),
-    keyframes: s.encoder.keyframesSent, framesSent: s.encoder.framesSent, restarts: s.encoder.restarts,
+    keyframes: s.encoder.keyframesSent, framesSent: s.encoder.framesSent, restarts: s.encoder.restarts, mediaBytes: s.encoder.bytesSent,
+    fec: s.fec,
   };
 }
 
@@ -179,8 +194,8 @@ function relayFigures(c: RelayCounters) {
 }
 
 /** Streams through the relay, lets the loss act, asks about the sign. */
-async function runCall(policy: "resilient" | "classic", seed: number) {
-  const call = await relayedCall(policy, seed);
+async function runCall(policy: "resilient" | "classic", seed: number, publisherFec = true) {
+  const call = await relayedCall(policy, seed, publisherFec);
   const { server, publisher } = call;
   const metrics = () => server.metrics()[0]!;
   await waitFor(() => (server.metrics()[0]?.framesDecoded ?? 0) > 5, 30_000, "video at the server",
@@ -195,12 +210,13 @@ async function runCall(policy: "resilient" | "classic", seed: number) {
   // The publisher's selected pair: its remote end must be the relay.
   const nominated = publisher.videoSender!.dtlsTransport.iceTransport.connection.nominated;
   const figures = { server: pick(m), publisher: publisherFigures(s), relay: relayFigures(c), ice: call.ice };
-  console.log(`[publisher-relay] ${policy}, seed ${seed}: answer ${JSON.stringify(text)}; frames decoded ${m.framesDecoded}, lost ${m.framesLost}, dropped at deadline ${m.framesDroppedAtDeadline}, substituted ${m.framesSubstituted}, recovered ${m.framesRecovered}; frame delay p50 ${m.frameDelayMs.p50} ms, p95 ${m.frameDelayMs.p95} ms; ${JSON.stringify(figures)}`);
+  const fecLine = m.fec ? `, FEC repaired ${m.fec.framesRepaired} (${m.fec.packetsRecovered} packets from ${m.fec.parityReceived} parity; parity bytes ${(100 * s.fec.parityBytesSent / Math.max(1, s.encoder.bytesSent)).toFixed(0)}% of media)` : ", no FEC";
+  console.log(`[publisher-relay] ${policy}${publisherFec ? "" : " (publisher without FEC)"}, seed ${seed}: answer ${JSON.stringify(text)}; frames decoded ${m.framesDecoded}, lost ${m.framesLost}, dropped at deadline ${m.framesDroppedAtDeadline}, substituted ${m.framesSubstituted}, recovered ${m.framesRecovered}${fecLine}; frame delay p50 ${m.frameDelayMs.p50} ms, p95 ${m.frameDelayMs.p95} ms; ${JSON.stringify(figures)}`);
   return { m, s, c, text, nominated, call, relayAddress: call.relay().address, msg: JSON.stringify(figures) };
 }
 
 describe("a headless publisher through the UDP relay (10% uplink loss, 100 ms round trip)", () => {
-  it("resilient (default): the AI reads the sign, and no frame waits on a retransmission", async () => {
+  it("resilient (default) with the publisher's FEC: the AI reads the sign, the parity repairs frames, and no frame waits on a retransmission", async () => {
     const { m, s, c, text, nominated, relayAddress, call, msg } = await runCall("resilient", 42);
 
     // Media went through the relay, and only through it.
@@ -209,7 +225,7 @@ describe("a headless publisher through the UDP relay (10% uplink loss, 100 ms ro
     expect(new Set(call.ice.keptAddresses), `the only server candidate the publisher saw is the relay's: ${msg}`)
       .toEqual(new Set([`${relayAddress.address}:${relayAddress.port}`]));
     expect([nominated?.remoteCandidate.host, nominated?.remoteCandidate.port], "the publisher's selected pair ends at the relay").toEqual([relayAddress.address, relayAddress.port]);
-    expect(c.uplink.packetsIn, `every RTP packet the publisher sent entered the relay: ${msg}`).toBeGreaterThanOrEqual(s.packetsSent);
+    expect(c.uplink.packetsIn, `every RTP packet the publisher sent (media and parity) entered the relay: ${msg}`).toBeGreaterThanOrEqual(s.packetsSent + s.fec.parityPacketsSent);
     expect(c.uplink.packetsDelivered, msg).toBeGreaterThanOrEqual(m.packetsReceived);
     expect(c.downlink.packetsDelivered, `the server's RTCP, STUN and SCTP came back through the relay: ${msg}`).toBeGreaterThan(10);
     expect(c.downlink.packetsLost).toBe(0);
@@ -219,22 +235,52 @@ describe("a headless publisher through the UDP relay (10% uplink loss, 100 ms ro
     expect(c.uplink.packetsLost / c.uplink.packetsIn, msg).toBeGreaterThan(0.07);
     expect(c.uplink.packetsLost / c.uplink.packetsIn, msg).toBeLessThan(0.13);
 
-    // No retransmission negotiated, asked for or sent; no frame completed by one.
+    // No retransmission negotiated, asked for or sent.
     expect(m.receivePolicy).toBe("resilient");
     expect(m.retransmissionsNegotiated, "the server's answer declined generic NACK").toBe(false);
     expect(s.retransmissionsNegotiated, "the publisher read that from the answer").toBe(false);
     expect(m.packetsNacked, msg).toBe(0);
     expect(s.nacksReceived, msg).toBe(0);
     expect(s.packetsRetransmitted, msg).toBe(0);
-    expect(m.framesRecovered, `no frame waited for a retransmission: ${msg}`).toBe(0);
-    // The relay never reorders, so no late packet can fill a gap either.
-    expect(m.packetsRecovered, msg).toBe(0);
 
-    // The loss was handled by dropping frames, not repairing them.
+    // FEC negotiated on both ends; the parity crossed the relay and repaired frames.
+    expect(m.fecNegotiated, msg).toBe(true);
+    expect(s.fec.negotiated, msg).toBe(true);
+    expect(s.intraOnly, `with FEC the publisher keeps its long GOP: ${msg}`).toBe(false);
+    expect(s.fec.parityPacketsSent, msg).toBeGreaterThan(0);
+    expect(m.fec!.parityReceived, msg).toBeGreaterThan(0);
+    expect(m.fec!.malformed, msg).toBe(0);
+    expect(m.fec!.packetsRecovered, msg).toBeGreaterThan(0);
+    expect(m.fec!.framesRepaired, msg).toBeGreaterThan(0);
+    // The relay never reorders and nothing is resent: every gap the jitter buffer saw filled in
+    // time was filled by a packet the FEC rebuilt.
+    expect(m.packetsRecovered, msg).toBeLessThanOrEqual(m.fec!.packetsRecovered);
+    expect(m.framesRecovered, msg).toBeLessThanOrEqual(m.fec!.framesRepaired);
+
+    // Loss happened at the receiver too, and most frames still made it (without FEC, under the
+    // same loss, about as many frames were dropped as decoded: the figures in the header).
+    expect(m.packetsMissed, msg).toBeGreaterThan(0);
+    expect(m.framesDecoded, msg).toBeGreaterThan(10);
+    expect(m.framesDroppedAtDeadline, msg).toBeLessThan(m.framesDecoded / 2);
+
+    expect(text, `answer through the relay: ${text}; ${msg}`).toContain("K42");
+  });
+
+  it("resilient with a publisher that does not offer FEC: intra-only fallback, lost frames dropped, no repair of any kind", async () => {
+    const { m, s, c, text, msg } = await runCall("resilient", 42, false);
+    expect(m.fecNegotiated).toBe(false);
+    expect(m.fec).toBe(null);
+    expect(s.fec.negotiated).toBe(false);
+    expect(s.fec.parityPacketsSent).toBe(0);
+    expect(c.uplink.packetsLost, msg).toBeGreaterThan(0);
+    expect(s.intraOnly, `every frame a keyframe on a lossy link nobody repairs: ${msg}`).toBe(true);
+    expect(s.nacksReceived, msg).toBe(0);
+    expect(s.packetsRetransmitted, msg).toBe(0);
+    expect(m.framesRecovered, `no frame waited for a retransmission: ${msg}`).toBe(0);
+    expect(m.packetsRecovered, msg).toBe(0);
     expect(m.packetsMissed, msg).toBeGreaterThan(0);
     expect(m.framesDroppedAtDeadline + m.framesLost, msg).toBeGreaterThan(0);
     expect(m.framesDecoded, msg).toBeGreaterThan(10);
-
     expect(text, `answer through the relay: ${text}; ${msg}`).toContain("K42");
   });
 
