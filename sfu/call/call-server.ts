@@ -91,6 +91,8 @@ interface Participant {
   sentFps: number | null;
   /** Packet loss on the link over the last seconds (before retransmission). */
   readonly loss: PacketLossWindow;
+  /** The publisher says it sends every frame as a keyframe (its `metrics` message). */
+  senderIntraOnly: boolean;
   readonly timer: NodeJS.Timeout;
 }
 
@@ -133,6 +135,8 @@ export interface CallMetrics {
   readonly keyframeRequests: number;
   /** Whether the publisher's per-frame FEC parity stream was offered and taken. */
   readonly fecNegotiated: boolean;
+  /** The publisher reported that it sends every frame as a keyframe (metrics message `intraOnly`). */
+  readonly senderIntraOnly: boolean;
   /**
    * The FEC receiver's counters (null without FEC): parity packets received, media packets it
    * rebuilt, frames those completed, parity groups dropped still short, malformed parity packets.
@@ -287,7 +291,7 @@ export class CallServer {
     }, 1000);
     timer.unref();
     this.participants.set(peer.peerId, {
-      peer, media, agent, joinedMs: this.clock(), rateSentMs: null, heard: false, link, sentBps: null, sentFps: null, loss, timer,
+      peer, media, agent, joinedMs: this.clock(), rateSentMs: null, heard: false, link, sentBps: null, sentFps: null, loss, senderIntraOnly: false, timer,
     });
     this.log.info("call.joined", logCtx);
   }
@@ -300,9 +304,11 @@ export class CallServer {
     const maxBitrateBps = Math.round(Math.min(target.maxBitrateBps, p.link.bitrateBps));
     if (this.policyName !== "resilient") return { maxBitrateBps, maxFramerate: target.maxFramerate };
     // With FEC the publisher spends part of the bitrate on parity and a frame survives loss
-    // unless more than its parity is lost: the frame-rate target counts both.
+    // unless more than its parity is lost: the frame-rate target counts both. Without FEC a
+    // publisher that sends only keyframes needs more bits a frame to be readable.
+    const fec = p.media.fecNegotiated;
     const f = frameRateTarget(
-      { lossRate: p.loss.lossRate, bitrateBps: maxBitrateBps, maxFps: target.maxFramerate, ...(p.media.fecNegotiated ? { fec: {} } : {}) },
+      { lossRate: p.loss.lossRate, bitrateBps: maxBitrateBps, maxFps: target.maxFramerate, ...(fec ? { fec: {} } : { intraOnly: p.senderIntraOnly }) },
       this.o.frameRate,
     );
     return { maxBitrateBps, maxFramerate: f.fps };
@@ -330,8 +336,18 @@ export class CallServer {
       case "region-map-ack":
         agent.onMapAck(msg.version, msg.applied);
         break;
+      case "metrics": {
+        // The publisher's own figures, once a second: the call's metrics cover them, all but
+        // its intra-only mode, which changes the frame-rate target.
+        const p = this.participants.get(peer.peerId);
+        if (p && msg.intraOnly !== undefined && msg.intraOnly !== p.senderIntraOnly) {
+          p.senderIntraOnly = msg.intraOnly;
+          this.log.info("call.sender-intra-only", { room: peer.room, peer: peer.peerId, intraOnly: msg.intraOnly });
+          if (this.policyName === "resilient") this.sendRate(peer.peerId);
+        }
+        break;
+      }
       default:
-        // The publisher's own metrics, once a second: the call's metrics cover them.
         break;
     }
   }
@@ -374,6 +390,7 @@ export class CallServer {
       packetsRecovered: s?.packetsRecovered ?? 0,
       keyframeRequests: s?.keyframeRequests ?? 0,
       fecNegotiated: p.media.fecNegotiated,
+      senderIntraOnly: p.senderIntraOnly,
       fec: s?.fec
         ? { parityReceived: s.fec.parityReceived, packetsRecovered: s.fec.packetsRecovered, framesRepaired: s.fec.framesRepaired, groupsUnrepaired: s.fec.groupsUnrepaired, malformed: s.fec.malformed }
         : null,

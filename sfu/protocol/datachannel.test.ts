@@ -10,6 +10,7 @@ const samples: DataChannelMessage[] = [
   { type: "answer-chunk", id: "q1", text: "EXIT", final: true },
   { type: "metrics", timestampMs: 5, bitrateBps: 148_000, framerate: 2, packetLossRatio: 0.1, rttMs: 40 },
   { type: "metrics", timestampMs: 0 },
+  { type: "metrics", timestampMs: 1, intraOnly: true },
 ];
 
 describe("parseDataChannelMessage", () => {
@@ -28,6 +29,7 @@ describe("parseDataChannelMessage", () => {
     [{ type: "rate-target", maxBitrateBps: 1000, maxFramerate: 0 }, "maxFramerate", "> 0"],
     [{ type: "answer-chunk", id: "q", text: "t" }, "final", "required"],
     [{ type: "metrics", timestampMs: 0, packetLossRatio: 2 }, "packetLossRatio", "<= 1"],
+    [{ type: "metrics", timestampMs: 0, intraOnly: "yes" }, "intraOnly", "boolean"],
     [{ type: "region-mapp" }, "type", 'unknown message type "region-mapp"'],
   ])("parseDataChannelMessage, %j, BAD_MESSAGE naming the field", (value, field, text) => {
     const r = parseDataChannelMessage(JSON.stringify(value));

@@ -92,6 +92,12 @@ export const metricsSchema = z.object({
   framesDecoded: nonNegInt.optional(),
   framesSubstituted: nonNegInt.optional(),
   answerLatencyMs: z.number().finite().min(0).optional(),
+  /**
+   * The sender sends every frame as a keyframe (the headless publisher's mode on a lossy link when
+   * nothing repairs loss: no NACK, no FEC; sfu/publisher/loss-resilience.ts). The server's
+   * frame-rate target then budgets intra frames (sfu/media/frame-rate-target.ts `intraOnly`).
+   */
+  intraOnly: z.boolean().optional(),
 });
 
 export type RegionMapMessage = z.infer<typeof regionMapSchema>;

@@ -459,6 +459,8 @@ export class HeadlessPublisher {
     this.log.info("publisher.loss_resilience", { intraOnly: resilience.intraOnly, lossRate: Number(lossRate.toFixed(4)) });
     this.encoder.setIntraOnly(resilience.intraOnly);
     this.events.emit("loss-resilience", { intraOnly: resilience.intraOnly, lossRate });
+    // Tell the server at once: its frame-rate target budgets intra frames differently.
+    this.sendMetrics();
   }
 
   private onRemb(bps: number): void {
@@ -477,7 +479,7 @@ export class HeadlessPublisher {
   private sendMetrics(): void {
     const s = this.stats();
     const { width, height } = this.opts.encoder;
-    this.sendControl({ type: "metrics", timestampMs: s.timestampMs, bitrateBps: s.bitrateBps, framerate: s.framerate, frameWidth: width, frameHeight: height });
+    this.sendControl({ type: "metrics", timestampMs: s.timestampMs, bitrateBps: s.bitrateBps, framerate: s.framerate, frameWidth: width, frameHeight: height, intraOnly: s.intraOnly });
   }
 
   private fail(error: PublisherError, fatal: boolean): void {

@@ -23,6 +23,7 @@ import { serializeRtp } from "../../encoder/rtp/packet.ts";
 import { generateClip } from "../../encoder/synth/clip.ts";
 import { mulberry32 } from "../../encoder/synth/prng.ts";
 import { CallServer, type CallMetrics } from "../../sfu/call/call-server.ts";
+import { DEFAULT_MIN_BITS_PER_INTRA_FRAME } from "../../sfu/media/frame-rate-target.ts";
 import { WorkerOcrEngine } from "../../sfu/mllm/embedded/worker-engine.ts";
 import type { FecBudget } from "../../sfu/publisher/fec-budget.ts";
 import { videoCodecParameters } from "../../sfu/publisher/peer.ts";
@@ -75,9 +76,9 @@ function lossyLink(p: HeadlessPublisher, lossRate: number, seed: number, delayMs
   return link;
 }
 
-async function call(policy: "resilient" | "classic", serverFec = true) {
+async function call(policy: "resilient" | "classic", serverFec = true, normalRate?: { maxBitrateBps: number; maxFramerate: number }) {
   const server = new CallServer({
-    secret: SECRET, ffmpeg, model: engine, receivePolicy: policy, fec: serverFec,
+    secret: SECRET, ffmpeg, model: engine, receivePolicy: policy, fec: serverFec, ...(normalRate ? { normalRate } : {}),
     ...(policy === "classic" ? { frameWaitMs: 300 } : {}),
     regionFinder: { find: (q, f) => engine.textRegionsForQuestion(q, f) },
     analysisWidth: 640, analysisHeight: 360,
@@ -97,9 +98,9 @@ async function call(policy: "resilient" | "classic", serverFec = true) {
 }
 
 function pick(m: CallMetrics) {
-  const { receivePolicy, retransmissionsNegotiated, fecNegotiated, fec, packetLossRate, targetFramerate, targetBitrateBps, framesDecoded, framesDroppedAtDeadline,
+  const { receivePolicy, retransmissionsNegotiated, fecNegotiated, senderIntraOnly, fec, packetLossRate, targetFramerate, targetBitrateBps, framesDecoded, framesDroppedAtDeadline,
     framesRecovered, packetsMissed, packetsRecovered, packetsNacked, packetsMalformed } = m;
-  return { receivePolicy, retransmissionsNegotiated, fecNegotiated, fec, packetLossRate: Number(packetLossRate.toFixed(3)), targetFramerate, targetBitrateBps, framesDecoded,
+  return { receivePolicy, retransmissionsNegotiated, fecNegotiated, senderIntraOnly, fec, packetLossRate: Number(packetLossRate.toFixed(3)), targetFramerate, targetBitrateBps, framesDecoded,
     framesDroppedAtDeadline, framesRecovered, packetsMissed, packetsRecovered, packetsNacked, packetsMalformed };
 }
 
@@ -187,7 +188,8 @@ describe("per-frame FEC between the headless publisher and the call server", () 
   });
 
   it("resilient with fec: false: declined, and the publisher falls back to intra-only frames on a lossy link", async () => {
-    const { publisher, metrics } = await call("resilient", false);
+    // 300 kbps (not the default 600): there inter and intra frames get different frame rates.
+    const { publisher, metrics } = await call("resilient", false, { maxBitrateBps: 300_000, maxFramerate: 15 });
     const link = lossyLink(publisher, 0.1, 7, 50);
     link.on = true;
     await waitFor(() => publisher.stats().intraOnly, 15_000, "intra-only at the publisher");
@@ -198,6 +200,15 @@ describe("per-frame FEC between the headless publisher and the call server", () 
     expect(s.fec.negotiated, msg).toBe(false);
     expect(s.fec.parityPacketsSent, msg).toBe(0);
     expect(m.retransmissionsNegotiated).toBe(false);
+    // The publisher tells the server, whose frame-rate target then budgets intra frames: at most
+    // one frame per DEFAULT_MIN_BITS_PER_INTRA_FRAME bits (at 300 kbps, 5 fps; inter frames: 10).
+    await waitFor(() => metrics().senderIntraOnly, 10_000, "the server to hear of intra-only");
+    await waitFor(() => {
+      const t = metrics();
+      return t.targetFramerate !== null && t.targetBitrateBps !== null && t.targetFramerate * DEFAULT_MIN_BITS_PER_INTRA_FRAME <= t.targetBitrateBps;
+    }, 10_000, "a rate target for intra frames");
+    const t = metrics();
+    expect(t.targetFramerate!, JSON.stringify(pick(t))).toBeGreaterThan(0);
   });
 
   it("a server that knows nothing of FEC fails the offer; the publisher leaves, joins again offering the video alone, and the call works", async () => {
