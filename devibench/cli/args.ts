@@ -49,8 +49,8 @@ Conditions
   --codec C             h264 (default) or vp8
   --network LIST        network conditions, separated by ";": none (default), or POLICY@SPEC with POLICY
                         classic or resilient and SPEC as bench:network's --condition, e.g.
-                        "none;classic@loss=0.05,rtt=100;resilient@loss=0.05,rtt=100". A link condition runs
-                        the baseline method only (the context-aware encode has no network sender yet)
+                        "none;classic@loss=0.05,rtt=100;resilient@loss=0.05,rtt=100". Over a link both
+                        methods run; the context-aware sender carries the region map
 
 Sampling and scoring
   --fps N               frames per second shown to the model (default 0.5)

@@ -129,15 +129,22 @@ export async function runCommand(argv: readonly string[], io: CliIo): Promise<nu
   if (errorCodes.size > 0) io.out(`errors: ${[...errorCodes].map(([c, n]) => `${c} x${n}`).join(", ")}`);
   io.out(`results: ${resultsPath}\nsummary: ${join(outDir, "summary.csv")}\nreport:  ${reportPath}\nwall time: ${wallSeconds.toFixed(1)} s`);
   if (args.json) {
+    // `accuracy` and `accuracyByTask` are for the first network condition (no network unless
+    // --network says otherwise), so one network's figures never overwrite another's;
+    // `accuracyByNetwork` has every network.
+    const firstNetwork = config.networks[0]?.name;
     const accuracy: Record<string, Record<string, number | null>> = {};
     const byTask: Record<string, Record<string, Record<string, number | null>>> = {};
+    const byNetwork: Record<string, Record<string, Record<string, number | null>>> = {};
     for (const r of rows) {
+      if (r.taskType === ALL_TASKS) ((byNetwork[r.network] ??= {})[r.method] ??= {})[String(r.targetKbps)] = r.accuracy;
+      if (r.network !== firstNetwork) continue;
       if (r.taskType === ALL_TASKS) (accuracy[r.method] ??= {})[String(r.targetKbps)] = r.accuracy;
       else ((byTask[r.taskType] ??= {})[r.method] ??= {})[String(r.targetKbps)] = r.accuracy;
     }
     io.out(JSON.stringify({
       samples: samples.length, results: results.length, wallSeconds: Math.round(wallSeconds * 10) / 10,
-      accuracy, accuracyByTask: byTask, errors: Object.fromEntries(errorCodes), outDir,
+      network: firstNetwork ?? null, accuracy, accuracyByTask: byTask, accuracyByNetwork: byNetwork, errors: Object.fromEntries(errorCodes), outDir,
     }));
   }
   return 0;

@@ -2,20 +2,27 @@
  * DeViBench's network axis (`devibench run --network classic@loss=0.05,rtt=100`): one clip sent
  * over an emulated link with a receive policy, as bench:network does it, and the frames the model
  * would have at the sampled times (the newest frame available at each; none yet: left out).
+ * With regions (the context-aware method) the sender encodes with the region map, planned as
+ * bench:network plans it (run-clip.ts `contextSender`, calibrated on this policy's own sender).
  */
 import type { RtpVideoCodec } from "../../encoder/rtp/index.ts";
 import { fitWithin } from "../../sfu/mllm/jpeg.ts";
 import type { VideoFrame } from "../../sfu/mllm/types.ts";
+import type { PixelBox } from "../types.ts";
 import { parseCondition } from "./conditions.ts";
 import { frameLatencies } from "./latency.ts";
-import { type NetworkBenchSettings, planFor, simulatePlan } from "./run-clip.ts";
-import { ClipEncoder, decodeReleased } from "./sender.ts";
+import { contextSender, type NetworkBenchSettings, planFor, simulatePlan } from "./run-clip.ts";
+import { ClipEncoder, decodeReleased, type SenderSettings } from "./sender.ts";
 
 export interface LinkFramesRequest {
   readonly ffmpeg: string;
   readonly codec: RtpVideoCodec;
   readonly input: string;
   readonly durationSec: number;
+  /** The input's picture size: `regions` are in these pixels. */
+  readonly sourceWidth: number;
+  readonly sourceHeight: number;
+  /** The encoded size (the rung's). */
   readonly width: number;
   readonly height: number;
   readonly bitrateKbps: number;
@@ -28,6 +35,13 @@ export interface LinkFramesRequest {
   readonly timesSec: readonly number[];
   readonly maxSide: number;
   readonly cacheDir: string;
+  /**
+   * The context-aware method: the question's regions, in source pixels. The sender then carries
+   * the region map (region-control rectangles). Absent or null: the baseline method; an empty
+   * list (a detector that found nothing) still plans the context encode, on a flat map, as the
+   * no-network context path does.
+   */
+  readonly regions?: readonly PixelBox[] | null;
 }
 
 export interface LinkFrames {
@@ -35,7 +49,10 @@ export interface LinkFrames {
   /** Per captured frame: capture until available (a dropped frame: until the next good one). */
   readonly latenciesMs: number[];
   readonly sentKbps: number;
+  /** The sender's encode, ms (not the context plan's calibration; a cached encode: near 0). */
   readonly encodeMs: number;
+  /** What the sender encoded with (`roi` set for the context-aware method). */
+  readonly sender: SenderSettings;
 }
 
 /** bench:network's sender and receiver settings (devibench/network/bench-network.ts prints them). */
@@ -51,8 +68,14 @@ export async function linkFrames(r: LinkFramesRequest): Promise<LinkFrames> {
   const condition = parseCondition(r.spec);
   const s = defaultNetworkSettings(r.ffmpeg, r.codec, r.width, r.height, r.bitrateKbps * 1000, r.seed, r.cacheDir);
   const plan = planFor(r.policy, condition, s);
+  const sender = r.regions
+    ? await contextSender(
+      { videoPath: r.input, durationSec: r.durationSec, sourceWidth: r.sourceWidth, sourceHeight: r.sourceHeight },
+      r.regions, plan.sender, { ffmpeg: r.ffmpeg, cacheDir: r.cacheDir },
+    )
+    : plan.sender;
   const t0 = performance.now();
-  const source = await ClipEncoder.open({ ffmpeg: r.ffmpeg, input: r.input, durationSec: r.durationSec, settings: plan.sender, cacheDir: r.cacheDir });
+  const source = await ClipEncoder.open({ ffmpeg: r.ffmpeg, input: r.input, durationSec: r.durationSec, settings: sender, cacheDir: r.cacheDir });
   const encodeMs = performance.now() - t0;
   const sim = await simulatePlan({ source, condition, policy: r.policy, plan, settings: s, clipIndex: r.clipIndex, clipCount: r.clipCount });
   const shown = [...new Set(r.timesSec.map((t) => {
@@ -69,5 +92,6 @@ export async function linkFrames(r: LinkFramesRequest): Promise<LinkFrames> {
     latenciesMs: frameLatencies(sim.frames).latenciesMs.map((v) => Math.round(v)),
     sentKbps: (bytes * 8) / (source.frameCount / source.fps) / 1000,
     encodeMs: Math.round(encodeMs),
+    sender,
   };
 }

@@ -163,7 +163,7 @@ export function regionGroups(samples: readonly Sample[], method: MethodName): Ar
  * rate and GOP mode), so an intra-only sender is calibrated on intra frames.
  */
 export async function contextSender(
-  clip: ClipInput, regions: readonly PixelBox[], sender: SenderSettings, s: Pick<NetworkBenchSettings, "ffmpeg" | "cacheDir">,
+  clip: Pick<ClipInput, "videoPath" | "durationSec" | "sourceWidth" | "sourceHeight">, regions: readonly PixelBox[], sender: SenderSettings, s: Pick<NetworkBenchSettings, "ffmpeg" | "cacheDir">,
 ): Promise<SenderSettings> {
   const baseline = await ClipEncoder.open({ ffmpeg: s.ffmpeg, input: clip.videoPath, durationSec: clip.durationSec, settings: sender, cacheDir: s.cacheDir });
   const map = mapFromRegions(clip.sourceWidth, clip.sourceHeight, 64, regions);

@@ -47,6 +47,8 @@ export interface RunOutcome {
   readonly skipped: number;
 }
 
+type LinkNetwork = Extract<Condition["network"], { kind: "link" }>;
+
 interface Unit {
   readonly key: string;
   readonly samples: Sample[];
@@ -64,8 +66,6 @@ export function conditionsFor(config: RunConfig): Condition[] {
   for (const network of config.networks) {
     for (const rung of config.rungs) {
       for (const method of config.methods) {
-        // The network sender (devibench/network) encodes without region maps: baseline only.
-        if (network.kind === "link" && method !== "baseline") continue;
         out.push({
           method, targetKbps: rung.targetKbps, width: rung.width, height: rung.height, network,
           ...(method === "context" ? { regionSource: config.regionSource } : {}),
@@ -145,27 +145,74 @@ async function runUnit(
   const times = sampleTimes(first.durationSec, config.sampling);
   for (const rung of config.rungs) {
     // Over an emulated link: sender, link and receive policy of devibench/network, then the model.
-    for (const c of conditions.filter((c) => c.targetKbps === rung.targetKbps && c.network.kind === "link")) {
-      const ss = pending(c);
-      if (ss.length === 0 || c.network.kind !== "link") continue;
-      let net: LinkFrames;
-      try {
-        net = await linkFrames({
-          ffmpeg: deps.ffmpeg, codec: config.codec, input: source, durationSec: first.durationSec, width: rung.width, height: rung.height,
-          bitrateKbps: rung.targetKbps, spec: c.network.spec, policy: c.network.policy, seed: config.seed, clipIndex: unitIndex,
-          clipCount: unitCount, timesSec: times, maxSide: config.sampling.maxSide, cacheDir: join(unitDir, "network"),
+    // One link run per network and region set (null: baseline), shared by whoever needs it; a
+    // failed run fails everyone who asked for it.
+    const linkRuns = new Map<string, Promise<LinkFrames>>();
+    const overLink = (network: LinkNetwork, regions: readonly PixelBox[] | null): Promise<LinkFrames> => {
+      const k = `${network.name}#${regions ? hash(regions) : "baseline"}`;
+      let run = linkRuns.get(k);
+      if (!run) {
+        run = linkFrames({
+          ffmpeg: deps.ffmpeg, codec: config.codec, input: source, durationSec: first.durationSec,
+          sourceWidth: info.width, sourceHeight: info.height, width: rung.width, height: rung.height,
+          bitrateKbps: rung.targetKbps, spec: network.spec, policy: network.policy, seed: config.seed, clipIndex: unitIndex,
+          clipCount: unitCount, timesSec: times, maxSide: config.sampling.maxSide, cacheDir: join(unitDir, "network"), regions,
         });
-      } catch (err) {
-        fail(c, ss, err);
-        continue;
+        linkRuns.set(k, run);
       }
+      return run;
+    };
+    const answerLink = async (c: Condition, ss: readonly Sample[], net: LinkFrames, label: string) => {
       const enc = { kbps: net.sentKbps, encodeMs: net.encodeMs };
       for (const s of ss) {
         const r = net.frames.length > 0
           ? await answerOne(config, deps, s, c, net.frames, enc, net.latenciesMs)
           : result(s, c, { status: "cannot-answer", answer: "no frame had arrived by the sampled times", frameLatencyMs: net.latenciesMs });
         log.append(r);
-        bar.tick(1, `${s.id} ${rung.targetKbps}k ${c.network.name}`);
+        bar.tick(1, `${s.id} ${rung.targetKbps}k ${label} ${c.network.name}`);
+      }
+    };
+    for (const c of conditions.filter((c) => c.targetKbps === rung.targetKbps && c.network.kind === "link")) {
+      const ss = pending(c);
+      const network = c.network;
+      if (ss.length === 0 || network.kind !== "link") continue;
+      if (c.method === "baseline") {
+        let net: LinkFrames;
+        try {
+          net = await overLink(network, null);
+        } catch (err) {
+          fail(c, ss, err);
+          continue;
+        }
+        await answerLink(c, ss, net, "baseline");
+        continue;
+      }
+      // Context over the link: one region-aware send per distinct region set. Ground-truth
+      // regions need no frame. The detector and grounding look at what the server would have
+      // before any question shapes the encode: the baseline frames received over this same link
+      // (as in a call), not the no-network baseline's, which the server never sees here.
+      const groups = new Map<string, { regions: PixelBox[]; samples: Sample[] }>();
+      for (const s of ss) {
+        let regions: PixelBox[];
+        try {
+          const seen = config.regionSource === "ground-truth" ? [] : (await overLink(network, null)).frames;
+          regions = await regionsFor(config, deps, s, seen, info);
+        } catch (err) {
+          fail(c, [s], err);
+          continue;
+        }
+        const k = hash(regions);
+        groups.set(k, { regions, samples: [...(groups.get(k)?.samples ?? []), s] });
+      }
+      for (const g of groups.values()) {
+        let net: LinkFrames;
+        try {
+          net = await overLink(network, g.regions);
+        } catch (err) {
+          fail(c, g.samples, err);
+          continue;
+        }
+        await answerLink(c, g.samples, net, "context");
       }
     }
     const rungConds = conditions.filter((c) => c.targetKbps === rung.targetKbps && c.network.kind === "none");

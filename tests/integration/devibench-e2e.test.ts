@@ -119,10 +119,14 @@ describe("devibench run against an OpenAI-protocol stand-in", () => {
     const html = readFileSync(join(out, "report.html"), "utf8");
     expect(html).toContain("<svg");
     expect(html).toContain("data:image/jpeg;base64,");
-    const last = JSON.parse(res.out[res.out.length - 1]!) as { samples: number; accuracy: Record<string, Record<string, number>> };
+    const last = JSON.parse(res.out[res.out.length - 1]!) as {
+      samples: number; network: string; accuracy: Record<string, Record<string, number>>; accuracyByNetwork: Record<string, Record<string, Record<string, number>>>;
+    };
     expect(last.samples).toBe(3);
     expect(last.accuracy.baseline!["200"]).toBeCloseTo(2 / 3, 5);
     expect(last.accuracy.context!["200"]).toBeCloseTo(2 / 3, 5);
+    expect(last.network).toBe("none");
+    expect(last.accuracyByNetwork).toEqual({ none: last.accuracy });
   });
 
   it("run again in the same folder, resumes: asks nothing that is already done", async () => {
