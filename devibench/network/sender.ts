@@ -35,7 +35,7 @@ import type { VideoFrame } from "../../sfu/mllm/types.ts";
 import type { EncodedFrame, FrameSource } from "./simulate.ts";
 
 /** Part of the encode cache's key: bump it whenever the ffmpeg arguments below change. */
-const ENCODER_ARGS_VERSION = 2;
+const ENCODER_ARGS_VERSION = 3;
 
 export interface SenderSettings {
   readonly codec: RtpVideoCodec;
@@ -136,8 +136,13 @@ export class ClipEncoder implements FrameSource {
       const graph = `${pre};${roiScheduleGraph(shiftRoiSchedule(s.roi ?? [], start / s.fps), s.codec, "pre", "out")}`;
       const partial = `${path}.partial`;
       try {
-        // One thread (so one slice) for intra-only frames, as the publisher (encoder-args.ts).
-        const rate = ["-b:v", k, "-maxrate", k, "-bufsize", k, "-g", gop, "-threads", s.mode === "intra" ? "1" : "2"];
+        // One thread always: x264's sliced threads (zerolatency) and libvpx's threads made a
+        // different stream on each run (measured: three runs, three checksums), so the same seed
+        // gave different packets and figures. The publisher's two slices per inter frame are kept
+        // with x264's `slices` (deterministic); intra-only frames have one slice, as the publisher
+        // (encoder-args.ts).
+        const rate = ["-b:v", k, "-maxrate", k, "-bufsize", k, "-g", gop, "-threads", "1",
+          ...(s.codec === "h264" && s.mode !== "intra" ? ["-x264-params", "slices=2"] : [])];
         // VP8 as the publisher runs it (encoder-args.ts): realtime, no lag; intra-only frames capped
         // at 100% of the average frame, else libvpx's keyframe boost overshoots the rate.
         const codec = s.codec === "h264"

@@ -111,16 +111,19 @@ function codecArgs(req: EncodeRequest, fps: number): string[] {
   const gop = String(Math.max(1, Math.round((req.keyframeIntervalSec ?? 10) * fps)));
   if (req.codec === "h264") {
     // ABR with a 2 s VBV, no B-frames (zerolatency), as a real-time sender would run; adaptive
-    // quantisation stays on, without it x264 ignores ROI side data.
+    // quantisation stays on, without it x264 ignores ROI side data. One thread with two slices
+    // rather than two sliced threads: the same stream as before on every run (two threads gave a
+    // different stream each run, so benchmark figures moved between runs of one seed).
     return [
       "-c:v", "libx264", "-preset", req.speed ?? "veryfast", "-tune", "zerolatency",
-      "-b:v", `${k}k`, "-maxrate", `${k}k`, "-bufsize", `${2 * k}k`, "-g", gop, "-threads", "2",
+      "-b:v", `${k}k`, "-maxrate", `${k}k`, "-bufsize", `${2 * k}k`, "-g", gop, "-threads", "1", "-x264-params", "slices=2",
       "-f", "h264",
     ];
   }
   return [
     "-c:v", "libvpx", "-deadline", "realtime", "-cpu-used", req.speed ?? "8",
-    "-b:v", `${k}k`, "-maxrate", `${k}k`, "-bufsize", `${2 * k}k`, "-g", gop, "-threads", "2",
+    // One thread: libvpx with two made a different stream on each run.
+    "-b:v", `${k}k`, "-maxrate", `${k}k`, "-bufsize", `${2 * k}k`, "-g", gop, "-threads", "1",
     "-f", "ivf",
   ];
 }
