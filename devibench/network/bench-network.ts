@@ -11,6 +11,7 @@
 import { join, resolve } from "node:path";
 import { parseArgs } from "node:util";
 import { resolveFfmpeg } from "../../encoder/ffmpeg/resolve.ts";
+import { DEFAULT_FEC_TARGET_FRAME_LOSS } from "../../encoder/rtp/frame-fec.ts";
 import { LinkError } from "../../sfu/link/index.ts";
 import { WorkerOcrEngine } from "../../sfu/mllm/embedded/worker-engine.ts";
 import { defaultConditions, type NetworkConditionSpec, parseCondition } from "./conditions.ts";
@@ -39,6 +40,8 @@ const HELP = `usage: npm run bench:network -- [options]
   --fec on|off       resilient sender on a lossy link: per-frame Reed-Solomon parity sized to the
                      loss, long GOP (on, default, as the publisher with a server that negotiates
                      it), or intra-only frames without parity (off, the publisher's fallback)
+  --fec-target P     the frame loss the parity is sized for, 0 < P < 1 (default 0.005, as the
+                     publisher)
   --json             print one JSON object as the last line
   --help`;
 
@@ -55,6 +58,7 @@ interface Args {
   readonly methods: MethodName[];
   readonly json: boolean;
   readonly fec: boolean;
+  readonly fecTargetFrameLoss: number;
 }
 
 function parse(argv: string[]): Args | "help" {
@@ -64,7 +68,7 @@ function parse(argv: string[]): Args | "help" {
       args: argv, strict: true, allowPositionals: false,
       options: {
         condition: { type: "string", multiple: true }, clips: { type: "string" }, bitrate: { type: "string" },
-        seed: { type: "string" }, "nack-retries": { type: "string" }, "classic-playout": { type: "string" }, codec: { type: "string" }, method: { type: "string" }, fec: { type: "string" }, json: { type: "boolean" }, help: { type: "boolean" },
+        seed: { type: "string" }, "nack-retries": { type: "string" }, "classic-playout": { type: "string" }, codec: { type: "string" }, method: { type: "string" }, fec: { type: "string" }, "fec-target": { type: "string" }, json: { type: "boolean" }, help: { type: "boolean" },
       },
     }));
   } catch (err) {
@@ -92,10 +96,13 @@ function parse(argv: string[]): Args | "help" {
   if (method !== undefined && method !== "baseline" && method !== "context") throw new UsageError(`--method must be baseline or context, got "${method}"`);
   const fec = (values.fec as string | undefined) ?? "on";
   if (fec !== "on" && fec !== "off") throw new UsageError(`--fec must be on or off, got "${fec}"`);
+  const fecTargetRaw = values["fec-target"] as string | undefined;
+  const fecTarget = fecTargetRaw === undefined ? DEFAULT_FEC_TARGET_FRAME_LOSS : Number(fecTargetRaw);
+  if (!(fecTarget > 0 && fecTarget < 1)) throw new UsageError(`--fec-target must be a frame loss fraction in (0, 1), got "${fecTargetRaw}"`);
   const playout = (values["classic-playout"] as string | undefined) ?? "webrtc";
   if (playout !== "webrtc" && playout !== "none") throw new UsageError(`--classic-playout must be webrtc or none, got "${playout}"`);
   return {
-    classicPlayout: playout, fec: fec === "on",
+    classicPlayout: playout, fec: fec === "on", fecTargetFrameLoss: fecTarget,
     methods: method === undefined ? ["baseline", "context"] : [method], codec, conditions, clips: int("clips", 10, 1, 10), bitrateKbps: int("bitrate", 600, 50, 20_000), seed: int("seed", 1, 0, 2 ** 31 - 1),
     nackRetries: int("nack-retries", 10, 0, 100), json: values.json === true,
   };
@@ -205,6 +212,7 @@ async function main(): Promise<number> {
   const settings: NetworkBenchSettings = {
     ...defaultNetworkSettings(ffmpeg, args.codec, 1280, 720, args.bitrateKbps * 1000, args.seed, join(cacheRoot, "network")),
     askTimesMs: [1000, 2000, 3000, 4000, 5000], nackMaxRetries: args.nackRetries, classicPlayout: args.classicPlayout, fec: args.fec,
+    fecTargetFrameLoss: args.fecTargetFrameLoss,
   };
   const log = (line: string) => console.log(line);
   log("bench:network configuration");

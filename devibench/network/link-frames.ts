@@ -6,6 +6,7 @@
  * bench:network plans it (run-clip.ts `contextSender`, calibrated on this policy's own sender).
  */
 import type { RtpVideoCodec } from "../../encoder/rtp/index.ts";
+import { DEFAULT_FEC_TARGET_FRAME_LOSS } from "../../encoder/rtp/frame-fec.ts";
 import { fitWithin } from "../../sfu/mllm/jpeg.ts";
 import type { VideoFrame } from "../../sfu/mllm/types.ts";
 import type { PixelBox } from "../types.ts";
@@ -60,7 +61,7 @@ export function defaultNetworkSettings(ffmpeg: string, codec: RtpVideoCodec, wid
   return {
     ffmpeg, codec, width, height, bitrateBps, maxFps: 15, seed, askTimesMs: [], pacingFactor: 2.5, encodeDelayMs: 10,
     classicExtraWaitMs: 200, resilientMaxWaitMs: 100, nackMaxRetries: 10, classicPlayout: "webrtc", intraOnlyLoss: 0.01,
-    fec: true, fecTargetFrameLoss: 0.005, cacheDir,
+    fec: true, fecTargetFrameLoss: DEFAULT_FEC_TARGET_FRAME_LOSS, cacheDir,
   };
 }
 

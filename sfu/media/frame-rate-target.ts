@@ -43,7 +43,7 @@
  */
 
 import { fecFrameSurvival } from "../../encoder/rtp/fec.ts";
-import { fecMediaShare, parityFor } from "../../encoder/rtp/frame-fec.ts";
+import { DEFAULT_FEC_TARGET_FRAME_LOSS, fecMediaShare, parityFor } from "../../encoder/rtp/frame-fec.ts";
 
 export interface FrameRateTargetInput {
   /** Packet loss fraction on the link, 0..1 (before any retransmission). */
@@ -59,7 +59,7 @@ export interface FrameRateTargetInput {
   readonly intraOnly?: boolean;
   /**
    * The sender protects every frame with Reed-Solomon parity sized to keep a frame's loss at
-   * `targetFrameLoss` (default 0.005; encoder/rtp/frame-fec.ts `parityFor`, `fecMediaShare`).
+   * `targetFrameLoss` (default DEFAULT_FEC_TARGET_FRAME_LOSS, 0.005; encoder/rtp/frame-fec.ts `parityFor`, `fecMediaShare`).
    */
   readonly fec?: { readonly targetFrameLoss?: number };
 }
@@ -152,7 +152,7 @@ export function frameRateTarget(input: FrameRateTargetInput, options: FrameRateT
     let packetsPerFrame = Math.max(1, Math.ceil(bitsPerFrame / payloadBits));
     let frameSuccess = (1 - input.lossRate) ** packetsPerFrame;
     if (input.fec && input.lossRate > 0 && input.lossRate < 1) {
-      const target = input.fec.targetFrameLoss ?? 0.005;
+      const target = input.fec.targetFrameLoss ?? DEFAULT_FEC_TARGET_FRAME_LOSS;
       const share = fecMediaShare({ bitrateBps: input.bitrateBps, fps, lossRate: input.lossRate, targetFrameLoss: target, packetPayloadBytes: payloadBits / 8 });
       const k = Math.max(1, Math.ceil((bitsPerFrame * share) / payloadBits));
       const m = parityFor(k, input.lossRate, target);
