@@ -5,25 +5,19 @@
  * publisher's rate by 60% while the sign stays readable; a control call at that same lower rate
  * with the map withheld does not read it. Both measured here, so the gain is the map's.
  */
-import { mkdtempSync, rmSync } from "node:fs";
-import { tmpdir } from "node:os";
-import { join } from "node:path";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import { resolveFfmpeg } from "../../encoder/ffmpeg/resolve.ts";
-import { generateClip, type ClipSpec } from "../../encoder/synth/clip.ts";
+import type { ClipSpec } from "../../encoder/synth/clip.ts";
 import { CallServer } from "../../sfu/call/call-server.ts";
-import { WorkerOcrEngine } from "../../sfu/mllm/embedded/worker-engine.ts";
 import { HeadlessPublisher } from "../../sfu/publisher/publisher.ts";
 import { answer, sleep, waitFor } from "../support/call-helpers.ts";
+import { cleanupsAfterEach, signClipFixture } from "../support/sign-clip.ts";
 import { fetchToken } from "../../sfu/publisher/signaling-client.ts";
 
 const ffmpeg = resolveFfmpeg({ env: process.env }).path;
 const SECRET = "integration-test-secret-0123456789abcdef";
 const HIGH = { maxBitrateBps: 600_000, maxFramerate: 15 };
 const LOW = { maxBitrateBps: 160_000, maxFramerate: 15 };
-let dir: string;
-let clip: string;
-let engine: WorkerOcrEngine;
 
 const spec: ClipSpec = {
   width: 1280, height: 720, fps: 30, durationSec: 8, seed: 5, shakePx: 6,
@@ -33,22 +27,12 @@ const spec: ClipSpec = {
   ],
 };
 
-beforeAll(async () => {
-  dir = mkdtempSync(join(tmpdir(), "it-call-"));
-  clip = (await generateClip(ffmpeg, join(dir, "sign.mkv"), spec)).path;
-  engine = new WorkerOcrEngine();
-  await engine.warmUp();
-});
-
-afterAll(async () => {
-  await engine.close();
-  rmSync(dir, { recursive: true, force: true });
-});
+const fx = signClipFixture("it-call-", spec, "sign.mkv");
 
 async function startCall(opts: { sendMaps: boolean; normal: typeof HIGH; codec?: "h264" | "vp8" }) {
   const server = new CallServer({
-    secret: SECRET, ffmpeg, model: engine,
-    regionFinder: { find: (q, f) => engine.textRegionsForQuestion(q, f) },
+    secret: SECRET, ffmpeg, model: fx.engine,
+    regionFinder: fx.regionFinder,
     normalRate: opts.normal, mappedRate: LOW, sendMaps: opts.sendMaps,
     // The map's gain is measured at 15 fps, where LOW's control margin was set. Left free, the
     // resilient policy's frame-rate target takes a loss-free call to 7 fps, doubling the bits per
@@ -62,7 +46,7 @@ async function startCall(opts: { sendMaps: boolean; normal: typeof HIGH; codec?:
   const token = await fetchToken(url, "room1", "alice");
   const publisher = new HeadlessPublisher({
     serverUrl: url, token, iceAdditionalHostAddresses: ["127.0.0.1"],
-    encoder: { ffmpeg, input: clip, loop: true, width: 1280, height: 720, fps: 15, bitrateBps: HIGH.maxBitrateBps, codec: opts.codec ?? "h264" },
+    encoder: { ffmpeg, input: fx.clip, loop: true, width: 1280, height: 720, fps: 15, bitrateBps: HIGH.maxBitrateBps, codec: opts.codec ?? "h264" },
   });
   await publisher.start();
   return { server, publisher };

@@ -13,74 +13,37 @@
  * leaves and joins again without it (checked by hand against the call server before FEC too).
  */
 import { randomBytes } from "node:crypto";
-import { mkdtempSync, rmSync } from "node:fs";
-import { tmpdir } from "node:os";
-import { join } from "node:path";
-import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import { RTCPeerConnection } from "werift";
 import { resolveFfmpeg } from "../../encoder/ffmpeg/resolve.ts";
 import { serializeRtp } from "../../encoder/rtp/packet.ts";
-import { generateClip } from "../../encoder/synth/clip.ts";
 import { mulberry32 } from "../../encoder/synth/prng.ts";
 import { CallServer, type CallMetrics } from "../../sfu/call/call-server.ts";
 import { DEFAULT_MIN_BITS_PER_INTRA_FRAME } from "../../sfu/media/frame-rate-target.ts";
-import { WorkerOcrEngine } from "../../sfu/mllm/embedded/worker-engine.ts";
 import type { FecBudget } from "../../sfu/publisher/fec-budget.ts";
 import { videoCodecParameters } from "../../sfu/publisher/peer.ts";
 import { HeadlessPublisher } from "../../sfu/publisher/publisher.ts";
 import { fetchToken } from "../../sfu/publisher/signaling-client.ts";
 import { SignalingServer } from "../../sfu/signaling/server.ts";
 import type { SignalingHandlers } from "../../sfu/signaling/types.ts";
-import { answer, sleep, waitFor } from "../support/call-helpers.ts";
+import { answer, lossyLink, sleep, waitFor } from "../support/call-helpers.ts";
+import { cleanupsAfterEach, signClipFixture } from "../support/sign-clip.ts";
 
 const ffmpeg = resolveFfmpeg({ env: process.env }).path;
 const SECRET = "integration-test-secret-0123456789abcdef";
-let dir: string;
-let clip: string;
-let engine: WorkerOcrEngine;
 
-const cleanups: Array<() => Promise<unknown> | unknown> = [];
-afterEach(async () => {
-  for (const c of cleanups.splice(0).reverse()) await c();
+const cleanups = cleanupsAfterEach();
+
+const fx = signClipFixture("it-frame-fec-", {
+  width: 640, height: 360, fps: 15, durationSec: 4, seed: 3, shakePx: 4,
+  signs: [{ x: 360, y: 40, width: 220, height: 70, fontPx: 18, lines: ["GATE K42", "SEAT 18D"] }],
 });
-
-beforeAll(async () => {
-  dir = mkdtempSync(join(tmpdir(), "it-frame-fec-"));
-  clip = (await generateClip(ffmpeg, join(dir, "c.mkv"), {
-    width: 640, height: 360, fps: 15, durationSec: 4, seed: 3, shakePx: 4,
-    signs: [{ x: 360, y: 40, width: 220, height: 70, fontPx: 18, lines: ["GATE K42", "SEAT 18D"] }],
-  })).path;
-  engine = new WorkerOcrEngine();
-  await engine.warmUp();
-});
-
-afterAll(async () => {
-  await engine?.close();
-  if (dir) rmSync(dir, { recursive: true, force: true });
-});
-
-/** Drops RTP (media and parity: one bundled transport) after werift's sender, `lossRate` at random (seeded); delays the rest. */
-function lossyLink(p: HeadlessPublisher, lossRate: number, seed: number, delayMs: number) {
-  const transport = p.videoSender!.dtlsTransport;
-  const send = transport.sendRtp.bind(transport);
-  const rand = mulberry32(seed);
-  const link = { on: false, sent: 0, dropped: 0 };
-  transport.sendRtp = (payload, header) => {
-    if (link.on && rand() < lossRate) {
-      link.dropped++;
-      return Promise.resolve(0);
-    }
-    link.sent++;
-    return new Promise((resolve) => setTimeout(() => resolve(send(payload, header)), delayMs));
-  };
-  return link;
-}
 
 async function call(policy: "resilient" | "classic", serverFec = true, normalRate?: { maxBitrateBps: number; maxFramerate: number }) {
   const server = new CallServer({
-    secret: SECRET, ffmpeg, model: engine, receivePolicy: policy, fec: serverFec, ...(normalRate ? { normalRate } : {}),
+    secret: SECRET, ffmpeg, model: fx.engine, receivePolicy: policy, fec: serverFec, ...(normalRate ? { normalRate } : {}),
     ...(policy === "classic" ? { frameWaitMs: 300 } : {}),
-    regionFinder: { find: (q, f) => engine.textRegionsForQuestion(q, f) },
+    regionFinder: fx.regionFinder,
     analysisWidth: 640, analysisHeight: 360,
   });
   const addr = await server.listen(0, "127.0.0.1");
@@ -88,7 +51,7 @@ async function call(policy: "resilient" | "classic", serverFec = true, normalRat
   const url = `ws://127.0.0.1:${addr.port}/ws`;
   const publisher = new HeadlessPublisher({
     serverUrl: url, token: await fetchToken(url, "fec", `${policy}-${serverFec}`), iceAdditionalHostAddresses: ["127.0.0.1"],
-    encoder: { ffmpeg, input: clip, loop: true, width: 640, height: 360, fps: 15, bitrateBps: 300_000, speed: "ultrafast" },
+    encoder: { ffmpeg, input: fx.clip, loop: true, width: 640, height: 360, fps: 15, bitrateBps: 300_000, speed: "ultrafast" },
   });
   cleanups.push(() => publisher.close());
   await publisher.start();
@@ -249,7 +212,7 @@ describe("per-frame FEC between the headless publisher and the call server", () 
     const url = `ws://127.0.0.1:${port}/ws`;
     const publisher = new HeadlessPublisher({
       serverUrl: url, token: await fetchToken(url, "old", "cam"), iceAdditionalHostAddresses: ["127.0.0.1"],
-      encoder: { ffmpeg, input: clip, loop: true, width: 640, height: 360, fps: 15, bitrateBps: 300_000, speed: "ultrafast" },
+      encoder: { ffmpeg, input: fx.clip, loop: true, width: 640, height: 360, fps: 15, bitrateBps: 300_000, speed: "ultrafast" },
     });
     cleanups.push(() => publisher.close());
     await publisher.start();

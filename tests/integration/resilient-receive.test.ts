@@ -14,67 +14,29 @@
  * resilient case is its fallback for a server without FEC (FEC: frame-fec.test.ts). Frame delays are printed, not asserted (no wall-clock
  * assertions in tests).
  */
-import { mkdtempSync, rmSync } from "node:fs";
-import { tmpdir } from "node:os";
-import { join } from "node:path";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import { resolveFfmpeg } from "../../encoder/ffmpeg/resolve.ts";
-import { generateClip } from "../../encoder/synth/clip.ts";
-import { mulberry32 } from "../../encoder/synth/prng.ts";
 import { CallServer, type CallMetrics } from "../../sfu/call/call-server.ts";
-import { WorkerOcrEngine } from "../../sfu/mllm/embedded/worker-engine.ts";
 import { LiveEncoder, type EncodedFrame } from "../../sfu/publisher/live-encoder.ts";
 import { HeadlessPublisher } from "../../sfu/publisher/publisher.ts";
 import { fetchToken } from "../../sfu/publisher/signaling-client.ts";
-import { answer, sleep, waitFor } from "../support/call-helpers.ts";
+import { answer, lossyLink, sleep, waitFor } from "../support/call-helpers.ts";
+import { cleanupsAfterEach, signClipFixture } from "../support/sign-clip.ts";
 
 const ffmpeg = resolveFfmpeg({ env: process.env }).path;
 const SECRET = "integration-test-secret-0123456789abcdef";
-let dir: string;
-let clip: string;
-let engine: WorkerOcrEngine;
 
-beforeAll(async () => {
-  dir = mkdtempSync(join(tmpdir(), "it-resilient-"));
-  clip = (await generateClip(ffmpeg, join(dir, "c.mkv"), {
-    width: 640, height: 360, fps: 15, durationSec: 4, seed: 3, shakePx: 4,
-    signs: [{ x: 360, y: 40, width: 220, height: 70, fontPx: 18, lines: ["GATE K42", "SEAT 18D"] }],
-  })).path;
-  engine = new WorkerOcrEngine();
-  await engine.warmUp();
+const fx = signClipFixture("it-resilient-", {
+  width: 640, height: 360, fps: 15, durationSec: 4, seed: 3, shakePx: 4,
+  signs: [{ x: 360, y: 40, width: 220, height: 70, fontPx: 18, lines: ["GATE K42", "SEAT 18D"] }],
 });
-
-afterAll(async () => {
-  await engine.close();
-  rmSync(dir, { recursive: true, force: true });
-});
-
-/**
- * Drops RTP after werift's sender cached it: `lossRate` at random (seeded), everything while
- * `blackout` is on; delays the rest by `delayMs` (timers of one delay fire in order).
- */
-function lossyLink(p: HeadlessPublisher, lossRate: number, seed: number, delayMs: number) {
-  const transport = p.videoSender!.dtlsTransport;
-  const send = transport.sendRtp.bind(transport);
-  const rand = mulberry32(seed);
-  const link = { on: false, blackout: false, sent: 0, dropped: 0 };
-  transport.sendRtp = (payload, header) => {
-    if (link.on && (link.blackout || rand() < lossRate)) {
-      link.dropped++;
-      return Promise.resolve(0);
-    }
-    link.sent++;
-    return new Promise((resolve) => setTimeout(() => resolve(send(payload, header)), delayMs));
-  };
-  return link;
-}
 
 async function lossyCall(policy: "resilient" | "classic", seed: number) {
   const server = new CallServer({
-    secret: SECRET, ffmpeg, model: engine, receivePolicy: policy,
+    secret: SECRET, ffmpeg, model: fx.engine, receivePolicy: policy,
     // Classic gets time for a retransmission: a 100 ms round trip plus detection.
     ...(policy === "classic" ? { frameWaitMs: 300 } : {}),
-    regionFinder: { find: (q, f) => engine.textRegionsForQuestion(q, f) },
+    regionFinder: fx.regionFinder,
     analysisWidth: 640, analysisHeight: 360,
   });
   const addr = await server.listen(0, "127.0.0.1");
@@ -84,7 +46,7 @@ async function lossyCall(policy: "resilient" | "classic", seed: number) {
     // The policies alone, without the per-frame FEC the publisher offers by default (that is
     // tests/integration/frame-fec.test.ts): under resilient, this is the intra-only fallback.
     fec: false,
-    encoder: { ffmpeg, input: clip, loop: true, width: 640, height: 360, fps: 15, bitrateBps: 300_000, speed: "ultrafast" },
+    encoder: { ffmpeg, input: fx.clip, loop: true, width: 640, height: 360, fps: 15, bitrateBps: 300_000, speed: "ultrafast" },
   });
   await publisher.start();
   const link = lossyLink(publisher, 0.1, seed, 100);
@@ -154,7 +116,7 @@ describe("receive policies under 10% loss", () => {
 describe("LiveEncoder intra-only (what the publisher sends when no loss is repaired)", () => {
   it("setIntraOnly, at 10 fps and a 200 kbps cap, makes every frame a keyframe and keeps the bitrate within the cap, in H.264 and VP8", async () => {
     const runs = (["h264", "vp8"] as const).map((codec) => {
-      const enc = new LiveEncoder({ ffmpeg, input: clip, loop: true, width: 640, height: 360, fps: 15, bitrateBps: 200_000, codec, speed: codec === "h264" ? "ultrafast" : undefined });
+      const enc = new LiveEncoder({ ffmpeg, input: fx.clip, loop: true, width: 640, height: 360, fps: 15, bitrateBps: 200_000, codec, speed: codec === "h264" ? "ultrafast" : undefined });
       const frames: EncodedFrame[] = [];
       enc.events.on("frame", (f) => frames.push(f));
       return { codec, enc, frames };

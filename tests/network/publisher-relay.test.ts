@@ -27,47 +27,27 @@
  *
  * (Earlier figures of the intra-only case, before FEC existed: decoded 26-57, dropped 46-69.)
  */
-import { mkdtempSync, rmSync } from "node:fs";
-import { tmpdir } from "node:os";
-import { join } from "node:path";
-import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import { resolveFfmpeg } from "../../encoder/ffmpeg/resolve.ts";
-import { generateClip } from "../../encoder/synth/clip.ts";
 import { CallServer, type CallMetrics } from "../../sfu/call/call-server.ts";
 import { type Endpoint, findCandidate, parseCandidate, type RelayCounters, rewriteCandidate, rewriteSdpCandidates, stripSdpCandidates, UdpRelay } from "../../sfu/link/index.ts";
-import { WorkerOcrEngine } from "../../sfu/mllm/embedded/worker-engine.ts";
 import { HeadlessPublisher, type PublisherStats } from "../../sfu/publisher/publisher.ts";
 import { fetchToken } from "../../sfu/publisher/signaling-client.ts";
 import { answer, sleep, waitFor } from "../support/call-helpers.ts";
+import { cleanupsAfterEach, signClipFixture } from "../support/sign-clip.ts";
 import { type JsonMessage, SignalingProxy } from "../support/signaling-proxy.ts";
 
 const ffmpeg = resolveFfmpeg({ env: process.env }).path;
 const SECRET = "network-test-secret-0123456789abcdef";
 const LOSS = 0.1;
 const ONE_WAY_MS = 50;
-let dir: string;
-let clip: string;
-let engine: WorkerOcrEngine;
 
-const cleanups: Array<() => Promise<void> | void> = [];
-afterEach(async () => {
-  for (const c of cleanups.splice(0).reverse()) await c();
-});
+const cleanups = cleanupsAfterEach();
 
-beforeAll(async () => {
-  dir = mkdtempSync(join(tmpdir(), "net-publisher-relay-"));
-  clip = (await generateClip(ffmpeg, join(dir, "sign.mkv"), {
-    width: 1280, height: 720, fps: 15, durationSec: 4, seed: 5, shakePx: 4,
-    signs: [{ x: 760, y: 120, width: 300, height: 90, fontPx: 22, font: "sans", lines: ["GATE K42", "SEAT 18D"] }],
-  })).path;
-  engine = new WorkerOcrEngine();
-  await engine.warmUp();
-});
-
-afterAll(async () => {
-  await engine?.close();
-  if (dir) rmSync(dir, { recursive: true, force: true });
-});
+const fx = signClipFixture("net-publisher-relay-", {
+  width: 1280, height: 720, fps: 15, durationSec: 4, seed: 5, shakePx: 4,
+  signs: [{ x: 760, y: 120, width: 300, height: 90, fontPx: 22, font: "sans", lines: ["GATE K42", "SEAT 18D"] }],
+}, "sign.mkv");
 
 interface RelayedCall {
   readonly server: CallServer;
@@ -84,10 +64,10 @@ interface RelayedCall {
  */
 async function relayedCall(policy: "resilient" | "classic", seed: number, publisherFec: boolean): Promise<RelayedCall> {
   const server = new CallServer({
-    secret: SECRET, ffmpeg, model: engine, receivePolicy: policy,
+    secret: SECRET, ffmpeg, model: fx.engine, receivePolicy: policy,
     // Classic gets time for a retransmission: the 100 ms round trip plus detection.
     ...(policy === "classic" ? { frameWaitMs: 300 } : {}),
-    regionFinder: { find: (q, f) => engine.textRegionsForQuestion(q, f) },
+    regionFinder: fx.regionFinder,
   });
   const addr = await server.listen(0, "127.0.0.1");
   cleanups.push(() => server.close());
@@ -154,7 +134,7 @@ async function relayedCall(policy: "resilient" | "classic", seed: number, publis
     serverUrl: proxy.url, token: await fetchToken(upstream, "relay", policy), iceAdditionalHostAddresses: ["127.0.0.1"],
     connectTimeoutMs: 30_000,
     fec: publisherFec,
-    encoder: { ffmpeg, input: clip, loop: true, width: 1280, height: 720, fps: 15, bitrateBps: 600_000 },
+    encoder: { ffmpeg, input: fx.clip, loop: true, width: 1280, height: 720, fps: 15, bitrateBps: 600_000 },
   });
   cleanups.push(() => publisher.close()); // pushed last, so closed first
   await publisher.start();

@@ -1,4 +1,5 @@
-/** Helpers shared by the call suites: waiting on conditions and collecting streamed answers. */
+/** Helpers shared by the call suites: waiting on conditions, collecting streamed answers, a lossy uplink. */
+import { mulberry32 } from "../../encoder/synth/prng.ts";
 import type { HeadlessPublisher } from "../../sfu/publisher/publisher.ts";
 
 export const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
@@ -17,4 +18,25 @@ export async function answer(p: HeadlessPublisher, q: string): Promise<string> {
   let text = "";
   for await (const chunk of p.ask(q)) text += chunk;
   return text;
+}
+
+/**
+ * Drops RTP (media and FEC parity alike: one bundled transport) after werift's sender cached it:
+ * `lossRate` at random (seeded), everything while `blackout` is on; delays the rest by `delayMs`
+ * (timers of one delay fire in order).
+ */
+export function lossyLink(p: HeadlessPublisher, lossRate: number, seed: number, delayMs: number) {
+  const transport = p.videoSender!.dtlsTransport;
+  const send = transport.sendRtp.bind(transport);
+  const rand = mulberry32(seed);
+  const link = { on: false, blackout: false, sent: 0, dropped: 0 };
+  transport.sendRtp = (payload, header) => {
+    if (link.on && (link.blackout || rand() < lossRate)) {
+      link.dropped++;
+      return Promise.resolve(0);
+    }
+    link.sent++;
+    return new Promise((resolve) => setTimeout(() => resolve(send(payload, header)), delayMs));
+  };
+  return link;
 }
