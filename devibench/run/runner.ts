@@ -142,6 +142,23 @@ async function runUnit(
     return;
   }
 
+  // Context samples by region set, one encode per set (questions about the same sign share it);
+  // a sample whose regions cannot be found fails alone.
+  const groupByRegions = async (c: Condition, ss: readonly Sample[], frames: () => Promise<VideoFrame[]>) => {
+    const groups = new Map<string, { regions: PixelBox[]; samples: Sample[] }>();
+    for (const s of ss) {
+      let regions: PixelBox[];
+      try {
+        regions = await regionsFor(config, deps, s, await frames(), info);
+      } catch (err) {
+        fail(c, [s], err);
+        continue;
+      }
+      const k = hash(regions);
+      groups.set(k, { regions, samples: [...(groups.get(k)?.samples ?? []), s] });
+    }
+    return groups;
+  };
   const times = sampleTimes(first.durationSec, config.sampling);
   for (const rung of config.rungs) {
     // Over an emulated link: sender, link and receive policy of devibench/network, then the model.
@@ -191,19 +208,7 @@ async function runUnit(
       // regions need no frame. The detector and grounding look at what the server would have
       // before any question shapes the encode: the baseline frames received over this same link
       // (as in a call), not the no-network baseline's, which the server never sees here.
-      const groups = new Map<string, { regions: PixelBox[]; samples: Sample[] }>();
-      for (const s of ss) {
-        let regions: PixelBox[];
-        try {
-          const seen = config.regionSource === "ground-truth" ? [] : (await overLink(network, null)).frames;
-          regions = await regionsFor(config, deps, s, seen, info);
-        } catch (err) {
-          fail(c, [s], err);
-          continue;
-        }
-        const k = hash(regions);
-        groups.set(k, { regions, samples: [...(groups.get(k)?.samples ?? []), s] });
-      }
+      const groups = await groupByRegions(c, ss, async () => (config.regionSource === "ground-truth" ? [] : (await overLink(network, null)).frames));
       for (const g of groups.values()) {
         let net: LinkFrames;
         try {
@@ -256,19 +261,7 @@ async function runUnit(
       }
     }
     for (const c of rungConds.filter((c) => c.method === "context")) {
-      // One context-aware encode per distinct region (questions about the same sign share it).
-      const groups = new Map<string, { regions: PixelBox[]; samples: Sample[] }>();
-      for (const s of pending(c)) {
-        let regions: PixelBox[];
-        try {
-          regions = await regionsFor(config, deps, s, baselineFrames, info);
-        } catch (err) {
-          fail(c, [s], err);
-          continue;
-        }
-        const k = hash(regions);
-        groups.set(k, { regions, samples: [...(groups.get(k)?.samples ?? []), s] });
-      }
+      const groups = await groupByRegions(c, pending(c), async () => baselineFrames);
       for (const [k, g] of groups) {
         try {
           const map = mapFromRegions(info.width, info.height, 64, g.regions);
