@@ -14,6 +14,7 @@
  */
 import { pathToFileURL } from "node:url";
 import { loadTrace } from "../../sfu/link/trace-catalogue.ts";
+import { percentile } from "../../sfu/media/stats-window.ts";
 import { firstOpportunityAfter, opportunityTimeMs, traceMeanKbps, type Trace } from "../../sfu/link/trace.ts";
 
 export interface FloorOptions {
@@ -33,10 +34,6 @@ export interface FloorFigures {
   readonly overShare: number;
 }
 
-function nearestRank(sorted: Float64Array, p: number): number {
-  return sorted[Math.min(sorted.length - 1, Math.max(0, Math.ceil((p / 100) * sorted.length) - 1))]!;
-}
-
 export function frameLatencyFloor(trace: Trace, packets: number, o: FloorOptions): FloorFigures {
   if (!Number.isInteger(packets) || packets < 1) throw new RangeError(`packets must be a whole number >= 1, got ${packets}`);
   if (!(o.encodeMs >= 0) || !(o.oneWayMs >= 0)) throw new RangeError(`encodeMs and oneWayMs must be >= 0, got ${o.encodeMs} and ${o.oneWayMs}`);
@@ -44,7 +41,7 @@ export function frameLatencyFloor(trace: Trace, packets: number, o: FloorOptions
   if (!(step > 0)) throw new RangeError(`stepMs must be > 0, got ${step}`);
   const over = o.overMs ?? 100;
   const n = Math.floor(trace.periodMs / step);
-  const lat = new Float64Array(n);
+  const lat: number[] = new Array<number>(n);
   let above = 0;
   for (let i = 0; i < n; i++) {
     const t = i * step;
@@ -53,8 +50,7 @@ export function frameLatencyFloor(trace: Trace, packets: number, o: FloorOptions
     lat[i] = v;
     if (v > over) above++;
   }
-  lat.sort();
-  return { packets, p50Ms: nearestRank(lat, 50), p95Ms: nearestRank(lat, 95), overShare: above / n };
+  return { packets, p50Ms: percentile(lat, 50)!, p95Ms: percentile(lat, 95)!, overShare: above / n };
 }
 
 function main(argv: string[]): void {
