@@ -16,7 +16,8 @@ measures:
   3. CPU per call: server Node process + the call's decoder ffmpeg, over a 10 s window without
      questions, in percent of one core;
   4. capacity: 640x360 15 fps 300 kbps calls (x264 ultrafast), one room each, added one at a time;
-     the highest level where no call lost frames and every call kept >= 13 fps.
+     the highest level where no call lost frames and every call kept within 2 fps of the frame
+     rate the server asked it for (its rate target: 10 fps under the resilient policy at 300 kbps).
 
 Options:
   --json              end with one JSON line: {"answerLatencyMs":{"p50","p95"},"receiveLatencyMs":{...},

@@ -31,10 +31,10 @@ export function resultTable(q: QuestionPhaseResult, cpu: CpuPhaseResult, cap: Ca
     `  not counted: publisher worker + its ffmpeg ${pc(cpu.window.otherTreePercent)}, other programs ${pc(cpu.window.unaccountedPercent)}; machine busy ${pc(cpu.window.machineBusyPercent)} of all cores; server RSS ${cpu.rssMb} MB`,
     "",
     `capacity, ${sendCap} per call, senders on the same 2 cores (x264 ultrafast)`,
-    " calls  pass  lost+late  min fps  mean fps  recv p95  server CPU (Node + dec)  sender CPU  others  machine  sender drops  loop p99  RSS MB",
+    " calls  pass  lost+late  min fps  asked  mean fps  recv p95  server CPU (Node + dec)  sender CPU  others  machine  sender drops  loop p99  RSS MB",
     ...cap.levels.map((l) =>
       [
-        String(l.calls).padStart(6), (l.pass ? "yes" : "NO").padStart(5), num(l.worstLostOrLate).padStart(10), num(l.minFps).padStart(8),
+        String(l.calls).padStart(6), (l.pass ? "yes" : "NO").padStart(5), num(l.worstLostOrLate).padStart(10), num(l.minFps).padStart(8), num(l.minTargetFps ?? NaN).padStart(6),
         num(l.meanFps, 1).padStart(9), fmtMs(l.worstReceiveP95Ms).padStart(9), `${pc(l.serverCpuPercent)} (${num(l.serverNodePercent)} + ${num(l.serverDecoderPercent)})`.padStart(24), pc(l.senderCpuPercent).padStart(11),
         pc(l.othersPercent).padStart(7), pc(l.machineBusyPercent).padStart(8), num(l.senderDroppedBusy).padStart(13), `${num(l.eventLoopDelayP99Ms, 1)} ms`.padStart(9), String(l.rssMb).padStart(7),
       ].join(" "),
@@ -77,7 +77,7 @@ export function resultJson(
     maxCalls: cap.maxCalls,
     capacityReachedLimit: cap.reachedLimit,
     levels: cap.levels.map((l) => ({
-      calls: l.calls, pass: l.pass, reason: l.reason, lostOrLate: l.worstLostOrLate, minFps: l.minFps, meanFps: r1(l.meanFps),
+      calls: l.calls, pass: l.pass, reason: l.reason, lostOrLate: l.worstLostOrLate, minFps: l.minFps, minTargetFps: l.minTargetFps, meanFps: r1(l.meanFps),
       receiveP95Ms: l.worstReceiveP95Ms, serverCpuPercent: r1(l.serverCpuPercent), serverNodePercent: r1(l.serverNodePercent), serverDecoderPercent: r1(l.serverDecoderPercent), senderCpuPercent: r1(l.senderCpuPercent), othersPercent: r1(l.othersPercent),
       machineBusyPercent: r1(l.machineBusyPercent), senderDroppedBusy: l.senderDroppedBusy, rssMb: l.rssMb,
     })),
