@@ -3,6 +3,7 @@
  * the context-aware method, and the judge. Reads the API key from the environment variable the
  * user named (entry-point code: the only place the environment is read).
  */
+import { boxesForMap } from "../../sfu/agent/context-engine.ts";
 import { EmbeddedOcrEngine } from "../../sfu/mllm/embedded/engine.ts";
 import { OpenAiCompatibleClient } from "../../sfu/mllm/openai/client.ts";
 import type { MllmClient, NormalizedBox, VideoFrame } from "../../sfu/mllm/types.ts";
@@ -34,7 +35,9 @@ export async function createEngines(args: RunArgs, config: RunConfig, ffmpeg: st
   }
   let findRegions: Engines["findRegions"];
   if (config.methods.includes("context") && config.regionSource === "detector") {
-    findRegions = async (question, frame) => (await getEmbedded().textRegionsForQuestion(question, frame)).boxes;
+    // The call's choice of boxes (sfu/agent/context-engine.ts): the sign grounding picked, or every
+    // candidate when the question does not settle which.
+    findRegions = async (question, frame) => boxesForMap(await getEmbedded().textRegionsForQuestion(question, frame));
   } else if (config.methods.includes("context") && config.regionSource === "grounding") {
     const ground = answer.ground?.bind(answer);
     if (!ground) throw new Error(`the ${answer.name} engine cannot ground regions; use --region-source detector`);

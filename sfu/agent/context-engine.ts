@@ -20,7 +20,7 @@ export interface ContextEngineOptions {
   readonly blockSize?: number;
   /** How long a map stays valid after the last question that produced it. Default 30 s. */
   readonly validForMs?: number;
-  /** Boxes used when the question's words matched (the best ones); default 2. */
+  /** Boxes used when grounding picked the block the question means; default 1 (that block). */
   readonly maxMatchedBoxes?: number;
   /** Boxes used when nothing matched (all text is a candidate); default 6. */
   readonly maxUnmatchedBoxes?: number;
@@ -36,6 +36,20 @@ export interface ContextMap {
   readonly matched: boolean;
 }
 
+/**
+ * The boxes a region map covers: the block grounding picked (`matched`), else every candidate up
+ * to `maxUnmatched` (a tie, or text that fits no clue: any of it may be what is meant). Shared by
+ * the call's context engine and DeViBench's detector region source, so both put the bits on the
+ * same text.
+ */
+export function boxesForMap(
+  found: { readonly boxes: readonly NormalizedBox[]; readonly matched: boolean },
+  maxMatched = 1,
+  maxUnmatched = 6,
+): NormalizedBox[] {
+  return found.boxes.slice(0, found.matched ? maxMatched : maxUnmatched);
+}
+
 export class ContextEngine {
   private version = 0;
   private readonly o: Required<ContextEngineOptions>;
@@ -44,7 +58,7 @@ export class ContextEngine {
     this.o = {
       blockSize: options.blockSize ?? 64,
       validForMs: options.validForMs ?? 30_000,
-      maxMatchedBoxes: options.maxMatchedBoxes ?? 2,
+      maxMatchedBoxes: options.maxMatchedBoxes ?? 1,
       maxUnmatchedBoxes: options.maxUnmatchedBoxes ?? 6,
       marginFraction: options.marginFraction ?? 0.02,
     };
@@ -52,8 +66,9 @@ export class ContextEngine {
 
   /** A new map for the question, or null when the frame has no region worth favouring. */
   async mapFor(question: string, frame: VideoFrame, nowMs: number): Promise<ContextMap | null> {
-    const { boxes, matched } = await this.finder.find(question, frame);
-    const chosen = boxes.slice(0, matched ? this.o.maxMatchedBoxes : this.o.maxUnmatchedBoxes);
+    const found = await this.finder.find(question, frame);
+    const matched = found.matched;
+    const chosen = boxesForMap(found, this.o.maxMatchedBoxes, this.o.maxUnmatchedBoxes);
     if (chosen.length === 0) return null;
     const m = this.o.marginFraction * Math.max(frame.width, frame.height);
     const regions: Region[] = chosen.map((b) => {

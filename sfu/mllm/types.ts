@@ -30,6 +30,11 @@ export interface AskResult {
   readonly model: string;
   /** Wall-clock milliseconds the call took. */
   readonly latencyMs: number;
+  /**
+   * Where in the picture the answer was read, and how sure the model is of it (0..1), when the
+   * model can say (the embedded engine always does; OpenAI-compatible models do not).
+   */
+  readonly grounding?: { readonly box: NormalizedBox; readonly confidence: number };
 }
 
 /** A box in normalised picture coordinates (0..1, origin top-left). */

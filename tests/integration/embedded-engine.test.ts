@@ -72,8 +72,13 @@ describe("embedded OCR engine (real models)", () => {
     expect(r.text).toBe("GATE K42 / OPENS 7:58 PM / SEAT 18D");
   });
 
-  it("says it cannot answer a colour question, or a label that is not there", async () => {
-    const colour = await engine.ask({ prompt: "", question: "What colour is the sign?", frames: [hd.frame] });
+  it("tells the colour of the sign and of its letters from pixels; says it cannot answer the colour of a thing without text, or a label that is not there", async () => {
+    const sign = await engine.ask({ prompt: "", question: "What colour is the sign that says GATE K42?", frames: [hd.frame] });
+    expect(sign).toMatchObject({ text: "white", cannotAnswer: false });
+    expect(iou(toPixels(sign.grounding!.box, hd.frame), hd.sign)).toBeGreaterThan(0.3);
+    const letters = await engine.ask({ prompt: "", question: "What colour are the letters on the gate sign?", frames: [hd.frame] });
+    expect(letters).toMatchObject({ text: "black", cannotAnswer: false });
+    const colour = await engine.ask({ prompt: "", question: "What colour is the car?", frames: [hd.frame] });
     expect(colour).toMatchObject({ text: NOT_TEXT_ANSWER, cannotAnswer: true });
     const platform = await engine.ask({ prompt: "", question: "What platform number is shown?", frames: [hd.frame] });
     expect(platform.cannotAnswer).toBe(true);

@@ -1,21 +1,24 @@
 /**
- * The embedded engine's "reasoning": decide whether a question can be answered by reading text,
- * and if so pull the answer out of OCR lines. Pure (no models), so it is unit-tested directly.
+ * The embedded engine's "reasoning": decide whether a question can be answered by reading text or
+ * by the colour of text and what it is printed on, find the text the question means (grounding.ts),
+ * and pull the answer out of its OCR lines. Pure (no models), so it is unit-tested directly.
  *
  * The rule is to answer only from text actually read, and read clearly: a question the text cannot
- * settle (colour, counting, actions, places) gets "cannot answer", and so does a text question
- * whose label is not found, or whose answer has a character the recogniser was unsure of. A wrong
- * answer that looks confident is worse than none.
+ * settle (counting, actions, places, colours of things that carry no text) gets "cannot answer",
+ * and so does a text question whose label is not found, whose referent is not in view or cannot
+ * be told from another ("I can read HARBOR and VELVET; which one?"), or whose answer has a
+ * character the recogniser was unsure of. A wrong answer that looks confident is worse than none.
  */
 import type { NormalizedBox } from "../types.ts";
-import { toNormalized, union, type TextLine } from "./geometry.ts";
+import { blockColourName, blocksOf, ground, TIE_RATIO, type Block, type Grounding } from "./grounding.ts";
+import { readingOrder, toNormalized, union, type PixelBox, type TextLine } from "./geometry.ts";
 import { analyzeQuestion, labelWords, type QuestionAnalysis, type ValueType } from "./question.ts";
-import { groupBlocks, labelPrefixLength, normalizeToken, wordMatch } from "./text-match.ts";
+import { labelPrefixLength, normalizeToken, wordMatch } from "./text-match.ts";
 
 export { analyzeQuestion, extractQuestion, labelWords } from "./question.ts";
 export type { QuestionAnalysis, QuestionKind, ValueType } from "./question.ts";
 
-export const NOT_TEXT_ANSWER = "I cannot answer that: the embedded engine only reads text.";
+export const NOT_TEXT_ANSWER = "I cannot answer that: the embedded engine only reads text and tells the colour of text and what it is printed on.";
 
 const PATTERNS: Record<Exclude<ValueType, "when">, RegExp> = {
   // "7:58 PM", "19.30", "7 PM"; not the "8 PM" of a "7:5 8 PM" the recogniser split.
@@ -55,15 +58,19 @@ export interface Candidate {
   readonly text: string;
   readonly confidence: number;
   readonly lines: readonly TextLine[];
+  /** The block (sign) the answer was read from, in frame pixels. */
+  readonly box?: PixelBox;
+  /** How clearly grounding told this block from the runner-up (0..1; 1 = the only fit). */
+  readonly grounding?: number;
 }
 
 /** Why a frame gave no answer, most telling first. */
-export type Miss = "unclear" | "ambiguous" | "no-value" | "no-label" | "no-text";
-const MISS_ORDER: readonly Miss[] = ["unclear", "ambiguous", "no-value", "no-label", "no-text"];
+export type Miss = "unclear" | "ambiguous" | "no-value" | "no-colour" | "no-label" | "no-text";
+const MISS_ORDER: readonly Miss[] = ["unclear", "ambiguous", "no-value", "no-colour", "no-label", "no-text"];
 
 export type FrameAnswer =
   | { readonly answer: Candidate; readonly miss?: undefined }
-  | { readonly answer: null; readonly miss: Miss; readonly detail?: string };
+  | { readonly answer: null; readonly miss: Miss; readonly detail?: string; readonly candidates?: readonly string[] };
 
 export interface LineMatch {
   readonly line: TextLine;
@@ -144,47 +151,71 @@ function weakest(line: TextLine, start: number, end: number): number {
   return min;
 }
 
-function blockOf(blocks: readonly TextLine[][], line: TextLine): readonly TextLine[] {
-  return blocks.find((b) => b.includes(line)) ?? [line];
+const miss = (m: Miss, detail?: string, candidates?: readonly string[]): FrameAnswer => ({
+  answer: null, miss: m, ...(detail !== undefined ? { detail } : {}), ...(candidates && candidates.length > 0 ? { candidates } : {}),
+});
+
+/**
+ * Texts to offer in a reply, in reading order: for a tie the blocks that tie ("I can read X and Y;
+ * which one?"), else the best-ranked few.
+ */
+function candidateTexts(g: Grounding, max = 3): string[] {
+  const top = g.ranked[0]?.score ?? 0;
+  const pool = g.kind === "tie" ? g.ranked.filter((r) => r.score >= TIE_RATIO * top) : g.ranked;
+  return readingOrder(pool.slice(0, max).map((r) => r.block))
+    .map((b) => b.lines.map((l) => l.text).join(" "))
+    .filter((t) => t !== "");
 }
 
-/** Text area times confidence, times a centre weight (1 at the centre, 0.5 in a corner). */
-function prominence(block: readonly TextLine[], o: AnswerOptions): number {
-  const area = block.reduce((s, l) => s + l.box.width * l.box.height * l.confidence, 0);
-  if (!o.frameWidth || !o.frameHeight) return area;
-  const b = union(block.map((l) => l.box));
-  const dx = b.x + b.width / 2 - o.frameWidth / 2;
-  const dy = b.y + b.height / 2 - o.frameHeight / 2;
-  return area * (1 - (0.5 * Math.hypot(dx, dy)) / Math.hypot(o.frameWidth / 2, o.frameHeight / 2));
+/** The frame size when the caller did not give it: the extent of the text (enough to compare blocks). */
+function frameSize(lines: readonly TextLine[], o: AnswerOptions): { frameWidth: number; frameHeight: number } {
+  if (o.frameWidth && o.frameHeight) return { frameWidth: o.frameWidth, frameHeight: o.frameHeight };
+  const u = union(lines.map((l) => l.box));
+  return { frameWidth: Math.max(1, u.x + u.width), frameHeight: Math.max(1, u.y + u.height) };
 }
 
-const miss = (m: Miss, detail?: string): FrameAnswer =>
-  detail === undefined ? { answer: null, miss: m } : { answer: null, miss: m, detail };
+/** The lines of one block a question's line clue picks ("the second line"), or all of them. */
+function pickLines(a: QuestionAnalysis, block: Block): readonly TextLine[] {
+  const n = a.reference.line;
+  if (n === null) return block.lines;
+  const l = n < 0 ? block.lines[block.lines.length + n] : block.lines[n];
+  return l ? [l] : block.lines;
+}
 
 /** Answers one frame's question from its OCR lines (or says why not). */
 export function answerFromLines(a: QuestionAnalysis, lines: readonly TextLine[], o: AnswerOptions = {}): FrameAnswer {
   if (lines.length === 0) return miss("no-text");
   const minChar = o.minCharConfidence ?? DEFAULT_MIN_CHAR_CONFIDENCE;
-  const blocks = groupBlocks(lines);
-  const matches = lines
+  const g = ground(a, blocksOf(lines), frameSize(lines, o));
+  const grounded = (text: string, confidence: number, ls: readonly TextLine[], block: Block): FrameAnswer => ({
+    answer: { text, confidence, lines: ls, box: block.box, grounding: g.kind === "pick" ? g.confidence : 0 },
+  });
+  if (g.kind === "none") return miss(g.why === "no-colour" ? "no-colour" : g.why === "no-text" ? "no-text" : "no-label", undefined, candidateTexts(g));
+  if (a.kind === "colour") {
+    if (g.kind === "tie") return miss("ambiguous", undefined, candidateTexts(g));
+    const named = blockColourName(g.best.block, a.colourOf);
+    // Lines without their pixels' colours (a caller that passed only text): nothing to tell.
+    if (!named) return miss("no-label");
+    return grounded(named.name, 0.5 + 0.5 * named.margin, g.best.block.lines, g.best.block);
+  }
+  // A tie on label words alone: let the value decide (the first block whose label has a value of
+  // the asked kind), as a reader would. A tie on colour, place or size is a real ambiguity.
+  const labelOnly = g.kind === "tie" && Object.keys(g.ranked[0]!.parts).every((k) => k === "label");
+  if (g.kind === "tie" && !labelOnly) return miss("ambiguous", undefined, candidateTexts(g));
+  const chosen = g.kind === "pick" ? [g.best] : g.ranked.filter((r) => r.score >= 0.8 * g.ranked[0]!.score);
+  const pool = chosen.flatMap((c) => c.block.lines);
+  if (a.mode === "whole") {
+    const block = chosen[0]!.block;
+    const ls = pickLines(a, block);
+    const text = ls.map((l) => l.text).join(" / ");
+    if (ls.some((l) => weakest(l, 0, l.text.length) < minChar)) return miss("unclear", text);
+    return grounded(text, ls.reduce((s, l) => s + l.confidence, 0) / ls.length, ls, block);
+  }
+  const matches = pool
     .map((l) => matchLine(a, l))
     .filter((m): m is LineMatch => m !== null)
     .sort((x, y) => y.score - x.score || y.line.confidence - x.line.confidence);
-  if (a.mode === "whole") {
-    let block: readonly TextLine[] | undefined;
-    if (matches.length > 0) block = blockOf(blocks, matches[0]!.line);
-    else if (a.contentWords.length > 0 && blocks.length > 1) return miss("no-label");
-    else {
-      // "What does the sign say?" with several texts in view: the most prominent one, if it stands out.
-      const ranked = blocks.map((b) => ({ b, p: prominence(b, o) })).sort((x, y) => y.p - x.p);
-      if (ranked.length > 1 && ranked[0]!.p < 1.25 * ranked[1]!.p) return miss("ambiguous");
-      block = ranked[0]!.b;
-    }
-    const text = block.map((l) => l.text).join(" / ");
-    if (block.some((l) => weakest(l, 0, l.text.length) < minChar)) return miss("unclear", text);
-    const conf = block.reduce((s, l) => s + l.confidence, 0) / block.length;
-    return { answer: { text, confidence: conf, lines: block } };
-  }
+  const blockFor = (l: TextLine) => chosen.find((c) => c.block.lines.includes(l))!.block;
   let why: FrameAnswer | null = null;
   const note = (f: FrameAnswer) => {
     if (!why || MISS_ORDER.indexOf(f.miss!) < MISS_ORDER.indexOf(why.miss!)) why = f;
@@ -194,7 +225,7 @@ export function answerFromLines(a: QuestionAnalysis, lines: readonly TextLine[],
     let value = valueIn(m.line, m.restStart, a.valueType);
     if (!value && valueIn(m.line, m.restStart, null) === null) {
       // A label alone on its line ("GATE" above "K42"): the value is the next line of the sign.
-      const block = blockOf(blocks, m.line);
+      const block = blockFor(m.line).lines;
       const below = block[block.indexOf(m.line) + 1];
       if (below) [source, value] = [below, valueIn(below, 0, a.valueType)];
     }
@@ -207,24 +238,28 @@ export function answerFromLines(a: QuestionAnalysis, lines: readonly TextLine[],
       note(miss("unclear", source.text));
       continue;
     }
-    const lines = source === m.line ? [m.line] : [m.line, source];
-    const conf = (lines.reduce((s, l) => s + l.confidence, 0) / lines.length) * m.score;
-    return { answer: { text: value.text, confidence: conf, lines } };
+    const ls = source === m.line ? [m.line] : [m.line, source];
+    const conf = (ls.reduce((s, l) => s + l.confidence, 0) / ls.length) * m.score;
+    return grounded(value.text, conf, ls, blockFor(m.line));
   }
   if (why) return why;
-  // No label in the question ("What is the score?"): accept a value of the asked type only when
-  // exactly one distinct one is in view; several would make it a guess.
+  // No label in the question ("What is the score?", "What time is on the red sign?"): accept a
+  // value of the asked type only when exactly one distinct one is in the chosen text; several
+  // would make it a guess.
   if (a.contentWords.length === 0 && a.valueType) {
-    const found = new Map<string, Candidate>();
+    const found = new Map<string, { c: Candidate; block: Block }>();
     let unclear: string | undefined;
-    for (const l of lines) {
+    for (const l of pool) {
       const v = valueIn(l, 0, a.valueType);
       if (!v) continue;
       if (weakest(l, v.start, v.end) < minChar) unclear = l.text;
-      else found.set(voteKey(v.text), { text: v.text, confidence: l.confidence * 0.8, lines: [l] });
+      else found.set(voteKey(v.text), { c: { text: v.text, confidence: l.confidence * 0.8, lines: [l] }, block: blockFor(l) });
     }
-    if (found.size === 1) return { answer: [...found.values()][0]! };
-    if (found.size > 1) return miss("ambiguous");
+    if (found.size === 1) {
+      const { c, block } = [...found.values()][0]!;
+      return grounded(c.text, c.confidence, c.lines, block);
+    }
+    if (found.size > 1) return miss("ambiguous", undefined, [...found.values()].map((f) => f.c.text));
     if (unclear !== undefined) return miss("unclear", unclear);
   }
   return miss("no-label");
@@ -259,10 +294,27 @@ export function voteAnswers(candidates: readonly (Candidate | null)[]): Candidat
 export interface EngineAnswer {
   readonly text: string;
   readonly cannotAnswer: boolean;
+  /** Where the answer was read (frame pixels of the frame it came from) and how sure (0..1). */
+  readonly box?: PixelBox;
+  readonly confidence?: number;
+}
+
+/** "HARBOR and VELVET", "A, B and C". */
+function listOf(texts: readonly string[]): string {
+  const q = texts.map((t) => t.trim()).filter((t) => t !== "");
+  return q.length <= 1 ? (q[0] ?? "") : `${q.slice(0, -1).join(", ")} and ${q[q.length - 1]}`;
+}
+
+function describeReference(a: QuestionAnalysis): string {
+  const r = a.reference;
+  const where = [r.vertical === "middle" && r.horizontal === "centre" ? "in the middle" : "", r.vertical && r.vertical !== "middle" ? `at the ${r.vertical}` : "", r.horizontal && r.horizontal !== "centre" ? `on the ${r.horizontal}` : ""].filter((x) => x).join(" ");
+  const colour = r.colours.map((c) => `${c.word}${c.role === "text" ? " text" : ""}`).join(" ");
+  return [r.size, colour, "text", where].filter((x) => x).join(" ").replace(" text text", " text");
 }
 
 function explain(a: QuestionAnalysis, f: FrameAnswer): string {
   const about = labelWords(a);
+  const seen = f.answer === null && f.candidates && f.candidates.length > 0 ? f.candidates : null;
   switch (f.miss) {
     case "no-text":
       return "I cannot answer that: I could not read any text in the video.";
@@ -270,14 +322,22 @@ function explain(a: QuestionAnalysis, f: FrameAnswer): string {
       // The unsure reading is not repeated: quoting it would hand over the very guess declined.
       return "I cannot answer that: the text is too unclear to read reliably.";
     case "ambiguous":
-      return "I cannot answer that: I can read several texts and cannot tell which one the question means.";
+      return seen ? `I can read ${listOf(seen)}; which one do you mean?` : "I cannot answer that: I can read several texts and cannot tell which one the question means.";
     case "no-value":
       return `I cannot answer that: I read "${f.detail}" but found no ${a.valueType === "when" ? "time or date" : (a.valueType ?? "value")} in it.`;
+    case "no-colour":
+      return `I cannot see ${describeReference(a).replace(/^text/, "any such text")}${seen ? `; I can read ${listOf(seen)}` : ""}.`;
     default:
+      if (a.kind === "colour") return NOT_TEXT_ANSWER;
       return about.length > 0
-        ? `I cannot answer that: none of the text I can read mentions ${about.map((w) => `"${w}"`).join(" or ")}.`
+        ? `I cannot answer that: none of the text I can read mentions ${about.map((w) => `"${w}"`).join(" or ")}${seen ? ` (I can read ${listOf(seen)})` : ""}.`
         : "I cannot answer that: the text I can read does not settle the question.";
   }
+}
+
+/** Question kinds the engine answers: reading text, and the colour of text or what it is on. */
+export function answerable(a: QuestionAnalysis): boolean {
+  return a.kind === "read-text" || a.kind === "colour";
 }
 
 /** The whole answer step: classify, answer per frame (lines in time order), vote. */
@@ -287,20 +347,24 @@ export function answerQuestion(
   options: AnswerOptions = {},
 ): EngineAnswer {
   const a = analyzeQuestion(question);
-  if (a.kind !== "read-text") return { text: NOT_TEXT_ANSWER, cannotAnswer: true };
+  if (!answerable(a)) return { text: NOT_TEXT_ANSWER, cannotAnswer: true };
   const perFrame = framesLines.map((lines) => answerFromLines(a, lines, options));
   const best = voteAnswers(perFrame.map((f) => f.answer));
-  if (best) return { text: best.text, cannotAnswer: false };
+  if (best) {
+    const conf = Math.min(1, best.confidence) * (best.grounding === undefined ? 1 : 0.5 + 0.5 * best.grounding);
+    return { text: best.text, cannotAnswer: false, confidence: conf, ...(best.box ? { box: best.box } : {}) };
+  }
   const misses = perFrame.filter((f) => f.miss !== undefined);
   misses.sort((x, y) => MISS_ORDER.indexOf(x.miss!) - MISS_ORDER.indexOf(y.miss!));
   return { text: explain(a, misses[0] ?? miss("no-text")), cannotAnswer: true };
 }
 
 /**
- * Text regions ordered by relevance to a question (for importance maps and grounding): first the
- * whole block (sign) holding the best-matching line, then matching lines, then the other lines of
- * matching blocks, then all other text. Works for any question kind: "What colour is the gate
- * sign?" cannot be answered by OCR, but the sign that says GATE is still where to look.
+ * Text regions ordered by relevance to a question (for importance maps and grounding): the blocks
+ * (signs) in grounding order, the block the question means first. `matched` when the question's
+ * clues picked one block (a tie, or nothing that fits, leaves every block a candidate). Works for
+ * any question kind: "How many people queue at the blue sign?" cannot be answered by OCR, but the
+ * blue sign is still where to look.
  */
 export function rankRegions(
   question: string,
@@ -309,23 +373,12 @@ export function rankRegions(
   frameHeight: number,
 ): { boxes: NormalizedBox[]; matched: boolean } {
   const a = analyzeQuestion(question);
-  const blocks = groupBlocks(lines);
-  const scored = lines.map((line) => ({ line, m: matchLine(a, line) }));
-  const matched = scored.filter((s) => s.m !== null).sort((x, y) => y.m!.score - x.m!.score);
-  const hot = new Set(matched.flatMap((s) => blockOf(blocks, s.line)));
-  const weight = (l: TextLine, m: LineMatch | null) =>
-    m ? 0.5 + 0.5 * m.score * l.confidence : hot.has(l) ? 0.4 : 0.2 * l.confidence;
-  const entries = scored
-    .map((s) => ({ line: s.line, score: weight(s.line, s.m) }))
-    .sort((x, y) => y.score - x.score || x.line.box.y - y.line.box.y);
-  const boxes = entries.map((e) => toNormalized(e.line.box, frameWidth, frameHeight, { label: e.line.text, score: e.score }));
-  const top = matched[0];
-  if (top) {
-    const block = blockOf(blocks, top.line);
-    if (block.length > 1) {
-      const label = block.map((l) => l.text).join(" / ");
-      boxes.unshift(toNormalized(union(block.map((l) => l.box)), frameWidth, frameHeight, { label, score: weight(top.line, top.m) }));
-    }
-  }
-  return { boxes, matched: matched.length > 0 };
+  const g = ground(a, blocksOf(lines), { frameWidth, frameHeight });
+  const top = g.ranked[0]?.score ?? 0;
+  const boxes = g.ranked.map((r) => {
+    // The picked block scores 1, the others by their fit relative to the best (0.2..0.8).
+    const score = g.kind === "pick" && r === g.best ? 1 : top > 0 ? 0.2 + 0.6 * (r.score / top) : 0.2;
+    return toNormalized(r.block.box, frameWidth, frameHeight, { label: r.block.lines.map((l) => l.text).join(" / "), score });
+  });
+  return { boxes, matched: g.kind === "pick" && g.constrained };
 }

@@ -8,14 +8,16 @@ import type { AskRequest, AskResult, GroundRequest, MllmClient, NormalizedBox, V
 import { MllmError } from "../types.ts";
 import {
   analyzeQuestion,
+  answerable,
   answerQuestion,
   extractQuestion,
   NOT_TEXT_ANSWER,
   rankRegions,
   type AnswerOptions,
 } from "./answer.ts";
+import { boxColours } from "./colour.ts";
 import { detectText, type DetectorOptions } from "./detector.ts";
-import { readingOrder, type TextBox, type TextLine } from "./geometry.ts";
+import { readingOrder, toNormalized, type TextBox, type TextLine } from "./geometry.ts";
 import { loadOcrModels, type OcrModels } from "./models.ts";
 import { recognizeBoxes, type RecognizerOptions } from "./recognizer.ts";
 import { mergeRows } from "./text-match.ts";
@@ -100,7 +102,10 @@ export class EmbeddedOcrEngine implements MllmClient {
     });
   }
 
-  /** The text lines in the frame, in reading order, with pixel boxes and confidences. */
+  /**
+   * The text lines in the frame, in reading order, with pixel boxes, confidences and colours (what
+   * each line is printed on, its letters, its surroundings: grounding by colour needs them).
+   */
   async readText(frame: VideoFrame, signal?: AbortSignal): Promise<TextLine[]> {
     const models = await this.load();
     return this.queue.run(async () => {
@@ -114,7 +119,7 @@ export class EmbeddedOcrEngine implements MllmClient {
         boxes.map((b) => b.box),
         this.options.recognizer,
       );
-      return readingOrder(mergeRows(read.filter((l) => l.text !== "")));
+      return readingOrder(mergeRows(read.filter((l) => l.text !== ""))).map((l) => ({ ...l, colours: boxColours(frame, l.box) }));
     });
   }
 
@@ -146,8 +151,8 @@ export class EmbeddedOcrEngine implements MllmClient {
     const question = (req.question ?? extractQuestion(req.prompt)).trim();
     if (question === "") throw new MllmError("INVALID_INPUT", "ask() needs a question (req.question or a prompt)");
     throwIfAborted(req.signal);
-    // Decide before reading anything: a colour or counting question costs no model run.
-    if (analyzeQuestion(question).kind !== "read-text") return result(NOT_TEXT_ANSWER, true);
+    // Decide before reading anything: a counting or action question costs no model run.
+    if (!answerable(analyzeQuestion(question))) return result(NOT_TEXT_ANSWER, true);
     if (req.frames.length === 0) throw new MllmError("INVALID_INPUT", "ask() needs at least one video frame");
     const frames = spreadSample(req.frames, Math.max(1, this.options.maxFramesPerAsk ?? 8));
     const perFrame: TextLine[][] = [];
@@ -158,7 +163,10 @@ export class EmbeddedOcrEngine implements MllmClient {
       ...(this.options.minCharConfidence !== undefined ? { minCharConfidence: this.options.minCharConfidence } : {}),
     };
     const answer = answerQuestion(question, perFrame, options);
-    return result(answer.text, answer.cannotAnswer);
+    const r = result(answer.text, answer.cannotAnswer);
+    if (!answer.box) return r;
+    const f = frames[0]!;
+    return { ...r, grounding: { box: toNormalized(answer.box, f.width, f.height, { label: answer.text, score: answer.confidence ?? 0 }), confidence: answer.confidence ?? 0 } };
   }
 
   async close(): Promise<void> {

@@ -3,6 +3,7 @@
  * models here, so the answer logic and its tests load without onnxruntime.
  */
 import type { NormalizedBox } from "../types.ts";
+import type { BoxColours } from "./colour.ts";
 
 /** An axis-aligned box in frame pixels (origin top-left; x+width and y+height are exclusive). */
 export interface PixelBox {
@@ -30,6 +31,8 @@ export interface TextLine {
    * ("1BD" read from a blurred "18D") hides in a high mean; the answer logic checks these.
    */
   readonly charConfidence?: readonly number[];
+  /** What the line is printed on, its letters, and around it (colour.ts), when the pixels were at hand. */
+  readonly colours?: BoxColours;
 }
 
 export function area(b: PixelBox): number {

@@ -2,6 +2,7 @@
  * Question classification for the embedded engine: can reading text answer this, and if so, which
  * words on the picture would label the answer. Pure; see answer.ts for how the answer is read.
  */
+import { parseReference, TEXT_WORDS, type Reference } from "./reference.ts";
 import { words } from "./text-match.ts";
 
 export type QuestionKind = "read-text" | "colour" | "counting" | "action" | "spatial" | "other";
@@ -17,6 +18,10 @@ export interface QuestionAnalysis {
   /** Words naming the kind of value asked for ("number", "time", "score"); may also be labels. */
   readonly kindWords: readonly string[];
   readonly valueType: ValueType | null;
+  /** How the question points at the text it means (colour, position, size, line); reference.ts. */
+  readonly reference: Reference;
+  /** For a colour question: the colour of what the text is on (a sign), or of the text itself. */
+  readonly colourOf: "surface" | "text";
 }
 
 const STOP = new Set(
@@ -31,7 +36,8 @@ const GENERIC = new Set(
     "showing written write writes printed print visible appear appears appearing say says said saying read reads " +
     "reading text texts word words writing tag tags poster banner plate sticker note card page paper panel monitor tv " +
     "notice video image picture frame clip mentioned indicated indicates indicate listed given stated seen see " +
-    "message caption title value team current currently").split(" "),
+    "message caption title value team current currently colour color colours colors coloured colored " +
+    "here thing object something anything").split(" "),
 );
 const KIND: Record<string, ValueType | null> = {
   number: "number", num: "number", code: "number", id: "number",
@@ -58,15 +64,20 @@ export function extractQuestion(prompt: string): string {
 }
 
 export function analyzeQuestion(question: string): QuestionAnalysis {
-  const q = question.toLowerCase().replace(/\s+/g, " ").trim();
+  // "what's" -> "what is", so one pattern covers both ("What's written on the red sign?").
+  const q = question.toLowerCase().replace(/\b(what|where|which|who|that|it)['\u2019]s\b/g, "$1 is").replace(/\s+/g, " ").trim();
   const all = words(q);
+  const reference = parseReference(q, all);
   const kindWords = all.filter((w) => w in KIND);
-  const contentWords = all.filter((w) => !STOP.has(w) && !GENERIC.has(w) && !(w in KIND));
+  const contentWords = all.filter((w) => !STOP.has(w) && !GENERIC.has(w) && !(w in KIND) && !reference.consumed.has(w));
   let valueType: ValueType | null = null;
   for (const w of kindWords) valueType ??= KIND[w] ?? null;
   if (/^\s*when\b/.test(q)) valueType ??= "when";
-  const mode: "value" | "whole" = WHOLE.test(q) && kindWords.length === 0 ? "whole" : "value";
-  const base = { contentWords, kindWords, valueType, mode };
+  // Nothing to look for after a label and no kind of value: the question wants the whole text
+  // ("What's on the blue sign?").
+  const mode: "value" | "whole" = (WHOLE.test(q) && kindWords.length === 0) || (contentWords.length === 0 && valueType === null) ? "whole" : "value";
+  const colourOf: "surface" | "text" = all.some((w) => TEXT_WORDS.has(w)) || /\b(written|printed)\s+in\b/.test(q) ? "text" : "surface";
+  const base = { contentWords, kindWords, valueType, mode, reference, colourOf };
   const not = (kind: QuestionKind): QuestionAnalysis => ({ ...base, kind });
   if (COLOUR.test(q)) return not("colour");
   if (HOW_MUCH_PRICE.test(q)) return { ...base, kind: "read-text", mode: "value", valueType: "price" };

@@ -130,9 +130,10 @@ export function mergeRows(lines: readonly TextLine[]): TextLine[] {
 /**
  * Groups lines into blocks (a sign, a caption, a scoreboard): a line joins the block of a line
  * directly above or below it when the vertical gap is under 1.2 line heights, they overlap
- * horizontally, and their heights are within a factor of two.
+ * horizontally, and their heights are within a factor of two; and `together`, when given, agrees
+ * (grounding passes "printed on the same colour").
  */
-export function groupBlocks(lines: readonly TextLine[]): TextLine[][] {
+export function groupBlocks(lines: readonly TextLine[], together?: (a: TextLine, b: TextLine) => boolean): TextLine[][] {
   const n = lines.length;
   const parent = lines.map((_, i) => i);
   const find = (i: number): number => {
@@ -150,7 +151,7 @@ export function groupBlocks(lines: readonly TextLine[]): TextLine[][] {
       if (Math.min(a.height, b.height) * 2 < h) continue;
       const vGap = Math.max(a.y, b.y) - Math.min(a.y + a.height, b.y + b.height);
       const hOverlap = Math.min(a.x + a.width, b.x + b.width) - Math.max(a.x, b.x);
-      if (vGap <= 1.2 * h && vGap > -0.5 * h && hOverlap > 0) parent[find(i)] = find(j);
+      if (vGap <= 1.2 * h && vGap > -0.5 * h && hOverlap > 0 && (!together || together(lines[i]!, lines[j]!))) parent[find(i)] = find(j);
     }
   }
   const groups = new Map<number, TextLine[]>();
