@@ -6,9 +6,12 @@
  * server), FFMPEG_PATH, MLLM_BASE_URL + MLLM_MODEL (+ MLLM_API_KEY) to use an OpenAI-compatible
  * model instead of the embedded one, RECEIVE_POLICY (resilient, the default, or classic),
  * RECEIVE_FEC (on, the default: take a publisher's per-frame FEC parity stream under the resilient
- * policy; off: decline it, so a headless publisher falls back to intra-only frames on loss).
+ * policy; off: decline it, so a headless publisher falls back to intra-only frames on loss),
+ * OCR_WORKERS (embedded engine worker threads, default one less than the cores, at least 1: the
+ * other core decodes video and runs the server).
  */
 import { randomBytes } from "node:crypto";
+import { availableParallelism } from "node:os";
 import { resolveFfmpeg } from "../encoder/ffmpeg/resolve.ts";
 import { clientRoutes } from "../client/serve.ts";
 import { CallServer } from "./call/call-server.ts";
@@ -33,9 +36,14 @@ if (receiveFec !== "on" && receiveFec !== "off") {
   console.error(`RECEIVE_FEC must be on or off, got "${receiveFec}"`);
   process.exit(2);
 }
+const ocrWorkers = Number(env.OCR_WORKERS ?? Math.max(1, availableParallelism() - 1));
+if (!Number.isInteger(ocrWorkers) || ocrWorkers < 1 || ocrWorkers > 64) {
+  console.error(`OCR_WORKERS must be a whole number from 1 to 64, got "${env.OCR_WORKERS}"`);
+  process.exit(2);
+}
 const secret = env.SFU_SECRET ?? randomBytes(32).toString("hex");
 const ffmpeg = resolveFfmpeg({ env }).path;
-const embedded = new WorkerOcrEngine();
+const embedded = new WorkerOcrEngine({ workers: ocrWorkers });
 let model: MllmClient = embedded;
 if (env.MLLM_BASE_URL && env.MLLM_MODEL) {
   model = new OpenAiCompatibleClient({ baseUrl: env.MLLM_BASE_URL, model: env.MLLM_MODEL, ffmpegPath: ffmpeg, ...(env.MLLM_API_KEY ? { apiKey: env.MLLM_API_KEY } : {}) });
@@ -50,7 +58,10 @@ const server = new CallServer({
     // text detector matched against the question's words.
     find: async (q, f) => {
       if (model !== embedded && model.ground) {
-        const boxes = await model.ground({ question: q, frame: f }).catch(() => []);
+        const boxes = await model.ground({ question: q, frame: f }).catch((err: Error) => {
+          log("warn")("agent.grounding-failed", { model: model.name, message: err.message });
+          return [];
+        });
         if (boxes.length > 0) return { boxes, matched: true };
       }
       return embedded.textRegionsForQuestion(q, f);
@@ -60,10 +71,12 @@ const server = new CallServer({
   httpRoutes: clientRoutes(),
   receivePolicy,
   fec: receiveFec === "on",
+  // The embedded engine's threads, or an OpenAI-compatible endpoint taking a few requests at once.
+  modelConcurrency: model === embedded ? ocrWorkers : 4,
 });
 await embedded.warmUp();
 const addr = await server.listen(port, host);
-console.log(`call server on http://${addr.address}:${addr.port}: open it in a browser to join (signalling ws://${addr.address}:${addr.port}/ws, metrics /api/metrics), model ${model.name}, receive policy ${receivePolicy}${receivePolicy === "resilient" ? `, FEC ${receiveFec}` : ""}`);
+console.log(`call server on http://${addr.address}:${addr.port}: open it in a browser to join (signalling ws://${addr.address}:${addr.port}/ws, metrics /api/metrics), model ${model.name}${model === embedded ? ` (${ocrWorkers} worker${ocrWorkers > 1 ? "s" : ""})` : ""}, receive policy ${receivePolicy}${receivePolicy === "resilient" ? `, FEC ${receiveFec}` : ""}`);
 
 const stop = async () => {
   await server.close();

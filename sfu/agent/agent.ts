@@ -5,12 +5,21 @@
  * waits for frames encoded under the map (the publisher acknowledges the version) and asks again:
  * the map is what makes small text readable on a thin uplink.
  *
+ * Questions queue per participant, one answered at a time, at most `maxQueued` waiting or in
+ * work; more get a "too many questions" reply at once, so a flood costs the server nothing. Every
+ * model call goes through `io.schedule` (the call server's FairScheduler, by room). A question
+ * asked before the first decoded frame waits for one (`firstFrameWaitMs`). The agent tells the
+ * asker what it is doing (`AgentState`), and after each answer hands the frame it used to the
+ * shell (`emitAnswerFrame`), which sends the asker a small picture of it.
+ *
  * Time, I/O and the model are injected; nothing here opens sockets or starts processes.
  */
-import type { ToPublisherMessage } from "../protocol/datachannel.ts";
-import type { MllmClient, VideoFrame } from "../mllm/types.ts";
+import type { AgentState, ToPublisherMessage } from "../protocol/datachannel.ts";
+import type { MllmClient, NormalizedBox, VideoFrame } from "../mllm/types.ts";
 import { devibenchPrompt } from "../mllm/types.ts";
 import type { ContextEngine } from "./context-engine.ts";
+
+export type { AgentState } from "../protocol/datachannel.ts";
 
 export interface StoredFrame {
   readonly frame: VideoFrame;
@@ -19,13 +28,28 @@ export interface StoredFrame {
   readonly arrivalMs: number;
 }
 
+/** The frame an answer came from, for the asker to see (sent by the shell as a small JPEG). */
+export interface AnswerFrame {
+  readonly questionId: string;
+  readonly frame: StoredFrame;
+  /** Where the answer was read, when the model says (normalised box). */
+  readonly box: NormalizedBox | null;
+  readonly answeredMs: number;
+}
+
 export interface AgentIo {
   /** The newest decoded frames of the publisher's video, newest last (at most `count`). */
   recentFrames(count: number): StoredFrame[];
   /** Sends on the publisher's control data channel; false when it is not open. */
   sendToPublisher(msg: ToPublisherMessage): boolean;
-  /** A chunk of the answer, to the asker's data channel and the room's chat. */
+  /** A chunk of the answer to question `id`, to the asker's data channel and the room's chat. */
   emitAnswer(chunk: { id: string; text: string; final: boolean }): void;
+  /** What the agent is doing now, to the asker (data channel and signalling). */
+  emitState(state: { state: AgentState; seq: number; questionId?: string }): void;
+  /** The frame an answer used (optional: a shell without pictures leaves it out). */
+  emitAnswerFrame?(f: AnswerFrame): void;
+  /** Runs a model call when it is this room's turn (FairScheduler); default: at once. */
+  schedule?<T>(task: () => Promise<T>): Promise<T>;
   now(): number;
   /** Resolves after ms (a timer in the shell, instant in tests). */
   sleep(ms: number): Promise<void>;
@@ -51,6 +75,12 @@ export interface AgentOptions {
   readonly mapWaitMs?: number;
   /** Send maps at all (false = the control condition: same rate, no map). Default true. */
   readonly sendMaps?: boolean;
+  /** Questions per participant waiting or being answered; more get "too many questions". Default 3. */
+  readonly maxQueued?: number;
+  /** How long a question asked before the first decoded frame waits for one. Default 5000 ms. */
+  readonly firstFrameWaitMs?: number;
+  /** Longest question answered (characters); a longer one gets a reply saying so. Default 500. */
+  readonly maxQuestionChars?: number;
 }
 
 export interface QuestionRecord {
@@ -61,11 +91,23 @@ export interface QuestionRecord {
   mapVersion: number | null;
 }
 
+export const TOO_MANY_QUESTIONS = "Too many questions at once: I am still answering the ones before. Ask again when they are answered.";
+export const NO_VIDEO_YET = "I cannot see any video yet.";
+
+/** Polling step while waiting for frames (the first one, or frames encoded under a new map). */
+const POLL_MS = 100;
+
 export class AiAgent {
   private readonly questions: QuestionRecord[] = [];
   private ackedVersion = 0;
   private ackedAtMs = 0;
   private activeMap: { version: number; validUntilMs: number } | null = null;
+  private readonly queue: Array<{ id: string; text: string }> = [];
+  private working = false;
+  private state: AgentState = "joining";
+  private stateSeq = 0;
+  private stateQuestion: string | undefined;
+  private closed = false;
 
   constructor(
     private readonly io: AgentIo,
@@ -73,6 +115,16 @@ export class AiAgent {
     private readonly context: ContextEngine | null,
     private readonly options: AgentOptions,
   ) {}
+
+  /** What the agent is doing now. */
+  get currentState(): AgentState {
+    return this.state;
+  }
+
+  /** Questions waiting or being answered. */
+  get pendingQuestions(): number {
+    return this.queue.length + (this.working ? 1 : 0);
+  }
 
   /** The rate target to send when the publisher joins or a map expires. */
   currentRate(nowMs: number): RateTarget {
@@ -90,11 +142,98 @@ export class AiAgent {
     this.io.log("map-acked", { version });
   }
 
+  /**
+   * Whether video is coming in (the shell calls this as frames arrive or stop): between questions
+   * the agent is "watching" a live picture or "idle" without one.
+   */
+  onVideo(live: boolean): void {
+    if (this.working) return;
+    this.setState(live ? "watching" : this.state === "joining" ? "joining" : "idle");
+  }
+
+  /** Sends the current state again (to a peer that just opened its channel). */
+  repeatState(): void {
+    this.io.emitState({ state: this.state, seq: this.stateSeq, ...(this.stateQuestion !== undefined ? { questionId: this.stateQuestion } : {}) });
+  }
+
   records(): readonly QuestionRecord[] {
     return this.questions;
   }
 
-  async onQuestion(id: string, text: string): Promise<void> {
+  /** Stops taking questions; the one in work finishes, the waiting ones are dropped. */
+  close(): void {
+    this.closed = true;
+    this.queue.length = 0;
+  }
+
+  /** Takes a question; resolves when it is answered (or refused). */
+  onQuestion(id: string, text: string): Promise<void> {
+    if (this.closed) return Promise.resolve();
+    const trimmed = text.trim();
+    const refusal = this.refusalFor(trimmed);
+    if (refusal !== null) {
+      this.reply(id, refusal);
+      return Promise.resolve();
+    }
+    if (this.pendingQuestions >= (this.options.maxQueued ?? 3)) {
+      this.io.log("question-refused", { id, reason: "too-many", pending: this.pendingQuestions });
+      this.reply(id, TOO_MANY_QUESTIONS);
+      return Promise.resolve();
+    }
+    this.queue.push({ id, text: trimmed });
+    return this.drain();
+  }
+
+  /** A reply for input that is no question: empty, too long, or no words in it. */
+  private refusalFor(text: string): string | null {
+    const max = this.options.maxQuestionChars ?? 500;
+    if (text === "") return "Please type a question.";
+    if (text.length > max) return `That question is ${text.length} characters long; please ask in at most ${max}.`;
+    if (!/[\p{L}\p{N}]/u.test(text)) return "I need a question in words, for example: What does the sign say?";
+    return null;
+  }
+
+  private reply(id: string, text: string): void {
+    const rec: QuestionRecord = { id, askedMs: this.io.now(), firstTokenMs: this.io.now(), answer: text, mapVersion: null };
+    this.questions.push(rec);
+    this.io.emitAnswer({ id, text, final: true });
+  }
+
+  private async drain(): Promise<void> {
+    if (this.working) return;
+    this.working = true;
+    try {
+      for (let q = this.queue.shift(); q && !this.closed; q = this.queue.shift()) await this.answer(q.id, q.text);
+    } finally {
+      this.working = false;
+      this.setState(this.io.recentFrames(1).length > 0 ? "watching" : "idle");
+    }
+  }
+
+  private setState(state: AgentState, questionId?: string): void {
+    if (state === this.state && questionId === this.stateQuestion) return;
+    this.state = state;
+    this.stateQuestion = questionId;
+    this.stateSeq++;
+    this.io.emitState({ state, seq: this.stateSeq, ...(questionId !== undefined ? { questionId } : {}) });
+  }
+
+  private schedule<T>(task: () => Promise<T>): Promise<T> {
+    return this.io.schedule ? this.io.schedule(task) : task();
+  }
+
+  /** Waits up to `ms` for the first decoded frame. */
+  private async firstFrame(ms: number): Promise<StoredFrame | undefined> {
+    const deadline = this.io.now() + ms;
+    let f = this.io.recentFrames(1)[0];
+    while (!f && this.io.now() < deadline && !this.closed) {
+      await this.io.sleep(POLL_MS);
+      f = this.io.recentFrames(1)[0];
+    }
+    return f;
+  }
+
+  private async answer(id: string, text: string): Promise<void> {
     const rec: QuestionRecord = { id, askedMs: this.io.now(), firstTokenMs: null, answer: "", mapVersion: null };
     this.questions.push(rec);
     const emit = (chunk: string, final: boolean) => {
@@ -103,51 +242,89 @@ export class AiAgent {
       this.io.emitAnswer({ id, text: chunk, final });
     };
     try {
-      const latest = this.io.recentFrames(1)[0];
+      let latest = this.io.recentFrames(1)[0];
       if (!latest) {
-        emit("I cannot see any video yet.", true);
+        this.setState("joining", id);
+        latest = await this.firstFrame(this.options.firstFrameWaitMs ?? 5000);
+      }
+      if (!latest) {
+        emit(NO_VIDEO_YET, true);
         return;
       }
-      if (this.context && this.options.sendMaps !== false) {
-        const m = await this.context.mapFor(text, latest.frame, this.io.now());
-        if (m) {
-          rec.mapVersion = m.version;
-          this.activeMap = { version: m.version, validUntilMs: m.validUntilMs };
-          this.io.sendToPublisher({
-            type: "region-map", version: m.version, validUntilMs: m.validUntilMs,
-            width: m.map.width, height: m.map.height, blockSize: m.map.blockSize, weights: [...m.map.weights],
-          });
-          this.io.log("map-sent", { version: m.version, regions: m.regions.length, matched: m.matched });
-        }
-      }
+      this.setState("answering", id);
       if (this.model.askStream) {
-        // A streaming model answers at once from the frames it has; chunks go out as they come.
-        const frames = this.io.recentFrames(this.options.framesPerQuestion ?? 2).map((f) => f.frame);
-        for await (const chunk of this.model.askStream({ prompt: devibenchPrompt(text), question: text, frames })) emit(chunk, false);
+        // A streaming model answers at once from the frames it has, chunks going out as they
+        // come; the map (from the region finder) goes out first, for the questions after.
+        await this.sendMap(rec, text, latest, null);
+        const used = this.io.recentFrames(this.options.framesPerQuestion ?? 2);
+        const stream = this.model.askStream({ prompt: devibenchPrompt(text), question: text, frames: used.map((f) => f.frame) });
+        await this.schedule(async () => {
+          for await (const chunk of stream) emit(chunk, false);
+        });
         emit("", true);
+        this.showFrame(id, used, null);
         return;
       }
       let result = await this.ask(text);
-      if (result.cannotAnswer && rec.mapVersion !== null) {
+      // The map covers where the model read (or tried to read) the answer; a model that does not
+      // say where leaves it to the region finder. An answer goes out before the map does.
+      if (!result.cannotAnswer) {
+        emit(result.text, true);
+        this.showFrame(id, result.used, result.box);
+        await this.sendMap(rec, text, latest, result.box);
+        return;
+      }
+      await this.sendMap(rec, text, latest, result.box);
+      if (rec.mapVersion !== null) {
         // Wait for frames captured after the publisher applied this map, then ask again.
+        this.setState("looking", id);
         const deadline = this.io.now() + (this.options.mapWaitMs ?? 4000);
         while (this.io.now() < deadline) {
-          await this.io.sleep(200);
+          await this.io.sleep(2 * POLL_MS);
           const newest = this.io.recentFrames(1)[0];
           if (this.ackedVersion >= rec.mapVersion && newest && newest.arrivalMs > this.ackedAtMs + 300) break;
         }
+        this.setState("answering", id);
         if (this.ackedVersion >= rec.mapVersion) result = await this.ask(text);
       }
       emit(result.text, true);
+      this.showFrame(id, result.used, result.box);
     } catch (err) {
       this.io.log("answer-failed", { id, error: (err as Error).message });
       emit(`Sorry, I could not answer: ${(err as Error).message}`, true);
     }
   }
 
-  private async ask(question: string): Promise<{ text: string; cannotAnswer: boolean }> {
-    const frames = this.io.recentFrames(this.options.framesPerQuestion ?? 2).map((f) => f.frame);
-    const a = await this.model.ask({ prompt: devibenchPrompt(question), question, frames });
-    return { text: a.text, cannotAnswer: a.cannotAnswer };
+  /** Sends the publisher a region map for the question: over `box` when given, else from the region finder. */
+  private async sendMap(rec: QuestionRecord, question: string, latest: StoredFrame, box: NormalizedBox | null): Promise<void> {
+    if (!this.context || this.options.sendMaps === false) return;
+    const m = box
+      ? this.context.mapForBoxes([box], true, latest.frame, this.io.now())
+      : await this.schedule(() => this.context!.mapFor(question, latest.frame, this.io.now()));
+    if (!m) return;
+    rec.mapVersion = m.version;
+    this.activeMap = { version: m.version, validUntilMs: m.validUntilMs };
+    this.io.sendToPublisher({
+      type: "region-map", version: m.version, validUntilMs: m.validUntilMs,
+      width: m.map.width, height: m.map.height, blockSize: m.map.blockSize, weights: [...m.map.weights],
+    });
+    this.io.log("map-sent", { version: m.version, regions: m.regions.length, matched: m.matched, from: box ? "answer" : "finder" });
+  }
+
+  /** Hands the newest frame the answer used to the shell, with where the answer was read. */
+  private showFrame(questionId: string, used: readonly StoredFrame[], box: NormalizedBox | null): void {
+    const frame = used[used.length - 1];
+    if (!frame || !this.io.emitAnswerFrame) return;
+    try {
+      this.io.emitAnswerFrame({ questionId, frame, box, answeredMs: this.io.now() });
+    } catch (err) {
+      this.io.log("answer-frame-failed", { id: questionId, error: (err as Error).message });
+    }
+  }
+
+  private async ask(question: string): Promise<{ text: string; cannotAnswer: boolean; used: StoredFrame[]; box: NormalizedBox | null }> {
+    const used = this.io.recentFrames(this.options.framesPerQuestion ?? 2);
+    const a = await this.schedule(() => this.model.ask({ prompt: devibenchPrompt(question), question, frames: used.map((f) => f.frame) }));
+    return { text: a.text, cannotAnswer: a.cannotAnswer, used, box: a.grounding?.box ?? null };
   }
 }

@@ -67,8 +67,14 @@ export class ContextEngine {
   /** A new map for the question, or null when the frame has no region worth favouring. */
   async mapFor(question: string, frame: VideoFrame, nowMs: number): Promise<ContextMap | null> {
     const found = await this.finder.find(question, frame);
-    const matched = found.matched;
-    const chosen = boxesForMap(found, this.o.maxMatchedBoxes, this.o.maxUnmatchedBoxes);
+    return this.mapForBoxes(boxesForMap(found, this.o.maxMatchedBoxes, this.o.maxUnmatchedBoxes), found.matched, frame, nowMs);
+  }
+
+  /**
+   * A new map over boxes already found (the model's answer said where it read: no second look).
+   * `matched` says whether they are the region the question means or only candidates.
+   */
+  mapForBoxes(chosen: readonly NormalizedBox[], matched: boolean, frame: { readonly width: number; readonly height: number }, nowMs: number): ContextMap | null {
     if (chosen.length === 0) return null;
     const m = this.o.marginFraction * Math.max(frame.width, frame.height);
     const regions: Region[] = chosen.map((b) => {

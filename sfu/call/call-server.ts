@@ -24,8 +24,10 @@
  */
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
 import type { AddressInfo } from "node:net";
-import { AiAgent, type RateTarget } from "../agent/agent.ts";
+import { AiAgent, type AgentOptions, type AnswerFrame, type RateTarget } from "../agent/agent.ts";
 import { ContextEngine, type RegionFinder } from "../agent/context-engine.ts";
+import { FairScheduler } from "../agent/scheduler.ts";
+import { answerFramePicture } from "./answer-frame.ts";
 import { frameRateTarget, PacketLossWindow, type FrameRateTargetOptions } from "../media/frame-rate-target.ts";
 import { receivePolicyByName, resilientPolicy, type ReceivePolicyName } from "../media/receive-policy.ts";
 import type { MllmClient } from "../mllm/types.ts";
@@ -71,6 +73,15 @@ export interface CallServerOptions {
   readonly logger?: Logger;
   /** Milliseconds since the epoch (maps' valid-until times use it). Default: monotonic, epoch-based. */
   readonly clock?: () => number;
+  /**
+   * Model calls run at once, across all rooms (the FairScheduler shares them between rooms in
+   * turn). Default 1; give the embedded engine's worker count.
+   */
+  readonly modelConcurrency?: number;
+  /** The agent's question queue and waits (AgentOptions: maxQueued, firstFrameWaitMs, maxQuestionChars, mapWaitMs). */
+  readonly agent?: Pick<AgentOptions, "maxQueued" | "firstFrameWaitMs" | "maxQuestionChars" | "mapWaitMs" | "framesPerQuestion">;
+  /** Send the asker a small JPEG of the frame each answer used (`answer-frame`). Default true. */
+  readonly answerFrames?: boolean;
   /** Extra HTTP routes (the browser client's files); return true when handled. */
   readonly httpRoutes?: (req: IncomingMessage, res: ServerResponse) => boolean;
 }
@@ -95,6 +106,9 @@ interface Participant {
   senderIntraOnly: boolean;
   readonly timer: NodeJS.Timeout;
 }
+
+/** Video counts as live while its newest frame is younger than this. */
+const VIDEO_LIVE_MS = 2000;
 
 /** Rate targets are re-sent this often while the control channel carries traffic. */
 const RATE_REFRESH_MS = 5000;
@@ -161,8 +175,11 @@ export class CallServer {
   private readonly log: Logger;
   private readonly clock: () => number;
   private readonly policyName: ReceivePolicyName;
+  /** Shares the model between rooms (every agent's model calls go through it). */
+  readonly scheduler: FairScheduler;
 
   constructor(private readonly o: CallServerOptions) {
+    this.scheduler = new FairScheduler(o.modelConcurrency ?? 1);
     this.log = o.logger ?? silentLogger;
     this.policyName = (o.receivePolicy ?? "resilient") as ReceivePolicyName;
     receivePolicyByName(this.policyName); // a bad name fails here, not at the first join
@@ -230,7 +247,10 @@ export class CallServer {
         else if (level === "error") this.log.error(`media.${msg}`, fields);
         else if (level === "info") this.log.info(`media.${msg}`, fields);
       },
-      onControlOpen: () => this.sendRate(peer.peerId),
+      onControlOpen: () => {
+        this.sendRate(peer.peerId);
+        this.participants.get(peer.peerId)?.agent.repeatState();
+      },
       onControl: (msg: FromPublisherMessage) => {
         // A message sent the moment the channel opens can beat the publisher's listener, so the
         // rate target is soft state, refreshed whenever the publisher is heard from.
@@ -241,7 +261,12 @@ export class CallServer {
         }
         this.onControl(peer, agent!, msg);
       },
-      onControlError: (message) => this.log.warn("control.bad-message", { ...logCtx, message }),
+      onControlError: (message, questionId) => {
+        this.log.warn("control.bad-message", { ...logCtx, message });
+        // A question that does not parse still gets a final answer saying why, so the asker is
+        // not left waiting.
+        if (questionId !== undefined) media.sendControl({ type: "answer-chunk", id: questionId, text: `I could not read that question: ${message}`, final: true });
+      },
     });
     agent = new AiAgent(
       {
@@ -263,13 +288,26 @@ export class CallServer {
           media.sendControl({ type: "answer-chunk", id: chunk.id, text: chunk.text, final: chunk.final });
           peer.send({ type: "chat", from: "assistant", id: chunk.id, text: chunk.text, final: chunk.final });
         },
+        emitState: (st) => {
+          media.sendControl({ type: "agent-state", ...st });
+          peer.send({ type: "agent-state", ...st });
+          this.log.info("agent.state", { ...logCtx, ...st });
+        },
+        ...(this.o.answerFrames === false ? {} : {
+          emitAnswerFrame: (f: AnswerFrame) => {
+            void answerFramePicture(this.o.ffmpeg, f, media.stats()?.bitrateBps ?? null)
+              .then((msg) => peer.send(msg))
+              .catch((err: Error) => this.log.warn("agent.answer-frame-failed", { ...logCtx, id: f.questionId, message: err.message }));
+          },
+        }),
+        schedule: <T>(task: () => Promise<T>) => this.scheduler.run(peer.room, task),
         now: this.clock,
         sleep: (ms) => new Promise((r) => setTimeout(r, ms).unref()),
         log: (event, fields) => this.log.info(`agent.${event}`, { ...logCtx, ...fields }),
       },
       this.o.model,
       this.o.regionFinder ? new ContextEngine(this.o.regionFinder) : null,
-      { normalRate, mappedRate, sendMaps: this.o.sendMaps ?? true },
+      { normalRate, mappedRate, sendMaps: this.o.sendMaps ?? true, ...this.o.agent },
     );
     const link = new LinkRateController({ minBps: Math.min(100_000, mappedRate.maxBitrateBps), maxBps: normalRate.maxBitrateBps });
     const loss = new PacketLossWindow();
@@ -283,6 +321,8 @@ export class CallServer {
       // GCC's loss controller works on packet loss (draft-ietf-rmcat-gcc-02 §6); counted before any
       // retransmission, it is what the link did, whatever the policy makes of it.
       link.update(st.packetsMissed, st.packetsExpected - st.packetsMissed, now);
+      const newest = media.recentFrames(1)[0];
+      agent!.onVideo(newest !== undefined && newest.arrivalMs > now - VIDEO_LIVE_MS);
       loss.update(st.packetsExpected, st.packetsMissed, now);
       const want = this.rateFor(p, agent!.currentRate(now));
       if (!p.heard || p.sentBps === null) return;
@@ -293,6 +333,7 @@ export class CallServer {
     this.participants.set(peer.peerId, {
       peer, media, agent, joinedMs: this.clock(), rateSentMs: null, heard: false, link, sentBps: null, sentFps: null, loss, senderIntraOnly: false, timer,
     });
+    agent.repeatState();
     this.log.info("call.joined", logCtx);
   }
 
@@ -357,6 +398,7 @@ export class CallServer {
     if (!p) return;
     this.participants.delete(peer.peerId);
     clearInterval(p.timer);
+    p.agent.close();
     this.log.info("call.left", { reason, ...this.metricsOf(p) });
     await p.media.close();
   }

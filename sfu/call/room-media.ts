@@ -55,8 +55,23 @@ export interface ParticipantMediaOptions {
   /** How many recent decoded frames to keep for the AI (it looks at 1-2 per question). */
   readonly keepFrames?: number;
   readonly onControl: (msg: FromPublisherMessage) => void;
-  readonly onControlError: (message: string) => void;
+  /**
+   * A control message that failed to parse; `questionId` when it still reads as a question with an
+   * id, so the asker can be told why it gets no answer.
+   */
+  readonly onControlError: (message: string, questionId?: string) => void;
   readonly onControlOpen: () => void;
+}
+
+/** The id of a question that failed its schema (a reply can still name it), or undefined. */
+function questionIdOf(raw: string | Uint8Array, code: string): string | undefined {
+  if (code !== "BAD_MESSAGE") return undefined; // too large or not JSON: nothing to read safely
+  try {
+    const m = JSON.parse(typeof raw === "string" ? raw : new TextDecoder().decode(raw)) as { type?: unknown; id?: unknown };
+    return m.type === "question" && typeof m.id === "string" && m.id.length > 0 && m.id.length <= 128 ? m.id : undefined;
+  } catch {
+    return undefined;
+  }
 }
 
 export class ParticipantMedia {
@@ -132,9 +147,10 @@ export class ParticipantMedia {
       });
       if (channel.readyState === "open") queueMicrotask(() => o.onControlOpen());
       channel.onMessage.subscribe((data) => {
-        const parsed = parseDataChannelMessage(typeof data === "string" ? data : new Uint8Array(data));
+        const raw = typeof data === "string" ? data : new Uint8Array(data);
+        const parsed = parseDataChannelMessage(raw);
         if (!parsed.ok) {
-          o.onControlError(parsed.error.message);
+          o.onControlError(parsed.error.message, questionIdOf(raw, parsed.error.code));
           return;
         }
         o.onControl(parsed.msg as FromPublisherMessage);

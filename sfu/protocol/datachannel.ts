@@ -8,7 +8,9 @@
  */
 import * as z from "zod";
 import { parseTyped, type ParseResult } from "./parse.ts";
-import { MAX_CHAT_CHARS } from "./messages.ts";
+import { agentStateSchema, MAX_CHAT_CHARS, type AgentStateMessage } from "./messages.ts";
+
+export { AGENT_STATES, agentStateSchema, type AgentState, type AgentStateMessage } from "./messages.ts";
 
 /** SCTP user messages above 16 KiB are not portable across browsers (RFC 8831 §6.6). */
 export const DEFAULT_MAX_DATA_CHANNEL_BYTES = 16 * 1024;
@@ -67,7 +69,10 @@ export const questionSchema = z.object({
   text: z.string().min(1).max(MAX_CHAT_CHARS),
 });
 
-/** Server -> publisher: a chunk of the answer to question `id`; `final` on the last chunk. */
+/**
+ * Server -> publisher: a chunk of the answer to question `id` (the id the question was asked with:
+ * each answer names its question); `final` on the last chunk.
+ */
 export const answerChunkSchema = z.object({
   type: z.literal("answer-chunk"),
   id,
@@ -113,9 +118,10 @@ export type DataChannelMessage =
   | RateTargetMessage
   | QuestionMessage
   | AnswerChunkMessage
-  | MetricsMessage;
+  | MetricsMessage
+  | AgentStateMessage;
 /** What the server sends to the publisher. */
-export type ToPublisherMessage = RegionMapMessage | RateTargetMessage | AnswerChunkMessage | MetricsMessage;
+export type ToPublisherMessage = RegionMapMessage | RateTargetMessage | AnswerChunkMessage | MetricsMessage | AgentStateMessage;
 /** What the publisher sends to the server. */
 export type FromPublisherMessage = RegionMapAckMessage | QuestionMessage | MetricsMessage;
 
@@ -126,6 +132,7 @@ const schemas: { readonly [K in DataChannelMessage["type"]]: z.ZodType<Extract<D
   question: questionSchema,
   "answer-chunk": answerChunkSchema,
   metrics: metricsSchema,
+  "agent-state": agentStateSchema,
 };
 
 export const dataChannelMessageSchema = z.discriminatedUnion("type", [
@@ -135,6 +142,7 @@ export const dataChannelMessageSchema = z.discriminatedUnion("type", [
   questionSchema,
   answerChunkSchema,
   metricsSchema,
+  agentStateSchema,
 ]);
 
 /** Blocks in a region map: partial blocks at the edges count as whole ones. */

@@ -143,6 +143,42 @@ export const errorSchema = z.object({
   field: z.string().optional(),
   requestId: z.string().optional(),
 });
+/**
+ * What the AI peer is doing, in the order it happens (`seq` increases by one per change):
+ * "joining" (no video yet), "watching" (video coming, no question), "looking" (a region map was
+ * sent for question `questionId` and it waits for sharper frames), "answering" (the model works
+ * on `questionId`), "idle" (the video stopped).
+ */
+export const AGENT_STATES = ["joining", "watching", "looking", "answering", "idle"] as const;
+export type AgentState = (typeof AGENT_STATES)[number];
+export const agentStateSchema = z.object({
+  type: z.literal("agent-state"),
+  state: z.enum(AGENT_STATES),
+  seq: z.number().int().min(0),
+  questionId: messageId.optional(),
+});
+export type AgentStateMessage = z.infer<typeof agentStateSchema>;
+
+/**
+ * The frame an answer was read from, for the asker to see: a small JPEG (base64, longest side a
+ * few hundred pixels) with the region the answer came from drawn on it, when the model said
+ * where; when it was captured (publisher clock), how old it was when answered, the resolution it
+ * was decoded at and the bitrate the server was receiving.
+ */
+export const answerFrameSchema = z.object({
+  type: z.literal("answer-frame"),
+  questionId: messageId,
+  jpegBase64: z.string(),
+  width: z.number().int().min(1),
+  height: z.number().int().min(1),
+  captureMs: z.number().finite(),
+  /** How long the frame had been at the server (decoded) when the answer was given (server clock). */
+  ageMs: z.number().finite(),
+  frameWidth: z.number().int().min(1),
+  frameHeight: z.number().int().min(1),
+  receivedBitrateBps: z.number().finite().min(0).nullable(),
+  box: z.object({ x: z.number(), y: z.number(), width: z.number(), height: z.number() }).nullable(),
+});
 export const leftSchema = z.object({ type: z.literal("left") });
 export const pongSchema = z.object({ type: z.literal("pong"), t: z.number().finite() });
 
@@ -150,6 +186,7 @@ export type JoinedMessage = z.infer<typeof joinedSchema>;
 export type ServerChatMessage = z.infer<typeof serverChatSchema>;
 export type ErrorMessage = z.infer<typeof errorSchema>;
 export type LeftMessage = z.infer<typeof leftSchema>;
+export type AnswerFrameMessage = z.infer<typeof answerFrameSchema>;
 export type PongMessage = z.infer<typeof pongSchema>;
 
 export type ServerMessage =
@@ -160,7 +197,9 @@ export type ServerMessage =
   | ServerChatMessage
   | ErrorMessage
   | LeftMessage
-  | PongMessage;
+  | PongMessage
+  | AnswerFrameMessage
+  | AgentStateMessage;
 
 const serverSchemas: { readonly [K in ServerMessage["type"]]: z.ZodType<Extract<ServerMessage, { type: K }>> } = {
   joined: joinedSchema,
@@ -171,6 +210,8 @@ const serverSchemas: { readonly [K in ServerMessage["type"]]: z.ZodType<Extract<
   error: errorSchema,
   left: leftSchema,
   pong: pongSchema,
+  "answer-frame": answerFrameSchema,
+  "agent-state": agentStateSchema,
 };
 
 export const serverMessageSchema = z.discriminatedUnion("type", [
@@ -182,6 +223,8 @@ export const serverMessageSchema = z.discriminatedUnion("type", [
   errorSchema,
   leftSchema,
   pongSchema,
+  answerFrameSchema,
+  agentStateSchema,
 ]);
 
 /** Parses one client->server frame; checks the size before decoding or JSON.parse. */

@@ -24,7 +24,8 @@ import { ReceiverEstimatedMaxBitrate, RtcpPayloadSpecificFeedback, RtcpRrPacket,
 import { FrameFecSender } from "../../encoder/rtp/frame-fec.ts";
 import { RtpPacketizer } from "../../encoder/rtp/packetizer.ts";
 import { serializeRtp } from "../../encoder/rtp/packet.ts";
-import { parseDataChannelMessage, type FromPublisherMessage, type RateTargetMessage, type RegionMapMessage } from "../protocol/datachannel.ts";
+import { parseDataChannelMessage, type AgentStateMessage, type FromPublisherMessage, type RateTargetMessage, type RegionMapMessage } from "../protocol/datachannel.ts";
+import type { AnswerFrameMessage } from "../protocol/messages.ts";
 import { silentLogger, type Logger } from "../signaling/types.ts";
 import { AnswerStreams } from "./answers.ts";
 import { PublisherError } from "./errors.ts";
@@ -123,6 +124,12 @@ export interface PublisherEvents {
   frame: EncodedFrame;
   /** The video file ended (no loop). */
   "video-ended": undefined;
+  /** A question went out (its id names it in the answer, the agent's states and the answer frame). */
+  question: { readonly id: string; readonly text: string };
+  /** What the AI peer is doing (data channel `agent-state`, in order of `seq`). */
+  "agent-state": AgentStateMessage;
+  /** The frame an answer used (signalling `answer-frame`). */
+  "answer-frame": AnswerFrameMessage;
   error: { readonly error: PublisherError; readonly fatal: boolean };
 }
 
@@ -217,6 +224,7 @@ export class HeadlessPublisher {
     if (this.opts.questionsVia === "signaling") {
       client.events.on("message", (m) => m.type === "chat" && this.answers.push(m.id, m.text, m.final));
     }
+    client.events.on("message", (m) => m.type === "answer-frame" && this.events.emit("answer-frame", m));
     client.events.on("closed", ({ code }) => this.current === "connected" && this.fail(new PublisherError("SIGNALING_FAILED", `the signalling socket closed (code ${code}); media goes on`), false));
     this.peer = createPublisherPeer(codec, joined.iceServers, this.opts.iceAdditionalHostAddresses, { fec });
     await negotiate(this.peer, client, connectTimeoutMs);
@@ -232,6 +240,7 @@ export class HeadlessPublisher {
     const stream = this.answers.open(id, signal);
     const sent = this.opts.questionsVia === "signaling" ? this.signaling!.send({ type: "chat", text, id }) : this.sendControl({ type: "question", id, text });
     if (!sent) this.answers.fail(id, new PublisherError("NOT_CONNECTED", "the question could not be sent: the channel is closed"));
+    else this.events.emit("question", { id, text });
     return stream;
   }
 
@@ -396,6 +405,7 @@ export class HeadlessPublisher {
     if (msg.type === "region-map") this.onRegionMap(msg);
     else if (msg.type === "rate-target") this.onRateTarget(msg);
     else if (msg.type === "answer-chunk") this.answers.push(msg.id, msg.text, msg.final);
+    else if (msg.type === "agent-state") this.events.emit("agent-state", msg);
   }
 
   private onRegionMap(msg: RegionMapMessage): void {

@@ -13,6 +13,7 @@ import { decodeFrames } from "../../encoder/ffmpeg/frames.ts";
 import { resolveFfmpeg } from "../../encoder/ffmpeg/resolve.ts";
 import { mapFromRegions, type Region } from "../../encoder/importance/map.ts";
 import { boxMask, psnrFromMse, regionError } from "../../encoder/metrics/psnr.ts";
+import { waitFor } from "../support/call-helpers.ts";
 import { FrameAssembler } from "../../encoder/rtp/packetizer.ts";
 import type { RtpPacket } from "../../encoder/rtp/packet.ts";
 import { generateClip, randomSign, type ClipSpec } from "../../encoder/synth/clip.ts";
@@ -133,6 +134,13 @@ describe("LiveEncoder", () => {
     ]);
     for (const r of runs) r.enc.setRate({ maxFramerate: 5 });
     await sleep(4000);
+    // The counted window (0.5-3.5 s after the restart) must be over before the encoders close:
+    // on a loaded machine its last frames were still in the encoder at 4 s, and were lost.
+    const windowOver = () => runs.every((r) => {
+      const g = r.frames.filter((f) => f.generation === 2);
+      return g.length > 0 && g[g.length - 1]!.captureMs >= g[0]!.captureMs + 3500;
+    });
+    await waitFor(windowOver, 5000, "frames past the counted window from both encoders");
     await Promise.all(runs.map((r) => r.enc.close()));
     for (const [i, r] of runs.entries()) {
       const g = r.frames.filter((f) => f.generation === 2);

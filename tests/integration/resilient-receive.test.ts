@@ -141,6 +141,12 @@ describe("LiveEncoder intra-only (what the publisher sends when no loss is repai
       r.enc.setIntraOnly(true);
     }
     await sleep(4500);
+    // The counted window (0.5-3.5 s after the restart) must be over before the encoders close.
+    const windowOver = () => runs.every((r) => {
+      const g = r.frames.filter((f) => f.generation === 2);
+      return g.length > 0 && g[g.length - 1]!.captureMs >= g[0]!.captureMs + 3500;
+    });
+    await waitFor(windowOver, 5000, "frames past the counted window from both encoders");
     await Promise.all(runs.map((r) => r.enc.close()));
     for (const r of runs) {
       const g = r.frames.filter((f) => f.generation === 2);

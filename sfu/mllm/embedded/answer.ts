@@ -70,7 +70,14 @@ const MISS_ORDER: readonly Miss[] = ["unclear", "ambiguous", "no-value", "no-col
 
 export type FrameAnswer =
   | { readonly answer: Candidate; readonly miss?: undefined }
-  | { readonly answer: null; readonly miss: Miss; readonly detail?: string; readonly candidates?: readonly string[] };
+  | {
+    readonly answer: null;
+    readonly miss: Miss;
+    readonly detail?: string;
+    readonly candidates?: readonly string[];
+    /** The block the question means, when grounding found it but could not read it well enough. */
+    readonly box?: PixelBox;
+  };
 
 export interface LineMatch {
   readonly line: TextLine;
@@ -151,7 +158,8 @@ function weakest(line: TextLine, start: number, end: number): number {
   return min;
 }
 
-const miss = (m: Miss, detail?: string, candidates?: readonly string[]): FrameAnswer => ({
+type MissAnswer = Extract<FrameAnswer, { answer: null }>;
+const miss = (m: Miss, detail?: string, candidates?: readonly string[]): MissAnswer => ({
   answer: null, miss: m, ...(detail !== undefined ? { detail } : {}), ...(candidates && candidates.length > 0 ? { candidates } : {}),
 });
 
@@ -208,7 +216,7 @@ export function answerFromLines(a: QuestionAnalysis, lines: readonly TextLine[],
     const block = chosen[0]!.block;
     const ls = pickLines(a, block);
     const text = ls.map((l) => l.text).join(" / ");
-    if (ls.some((l) => weakest(l, 0, l.text.length) < minChar)) return miss("unclear", text);
+    if (ls.some((l) => weakest(l, 0, l.text.length) < minChar)) return { ...miss("unclear", text), box: block.box };
     return grounded(text, ls.reduce((s, l) => s + l.confidence, 0) / ls.length, ls, block);
   }
   const matches = pool
@@ -231,11 +239,11 @@ export function answerFromLines(a: QuestionAnalysis, lines: readonly TextLine[],
     }
     if (!value) {
       const unsure = weakest(m.line, m.restStart, m.line.text.length) < minChar;
-      note(miss(unsure ? "unclear" : "no-value", m.line.text));
+      note({ ...miss(unsure ? "unclear" : "no-value", m.line.text), box: blockFor(m.line).box });
       continue;
     }
     if (weakest(source, value.start, value.end) < minChar) {
-      note(miss("unclear", source.text));
+      note({ ...miss("unclear", source.text), box: blockFor(m.line).box });
       continue;
     }
     const ls = source === m.line ? [m.line] : [m.line, source];
@@ -294,7 +302,10 @@ export function voteAnswers(candidates: readonly (Candidate | null)[]): Candidat
 export interface EngineAnswer {
   readonly text: string;
   readonly cannotAnswer: boolean;
-  /** Where the answer was read (frame pixels of the frame it came from) and how sure (0..1). */
+  /**
+   * Where the answer was read (frame pixels), and how sure (0..1); on a miss, the block the
+   * question means when grounding found one (too unclear to read: a region map can sharpen it).
+   */
   readonly box?: PixelBox;
   readonly confidence?: number;
 }
@@ -356,7 +367,9 @@ export function answerQuestion(
   }
   const misses = perFrame.filter((f) => f.miss !== undefined);
   misses.sort((x, y) => MISS_ORDER.indexOf(x.miss!) - MISS_ORDER.indexOf(y.miss!));
-  return { text: explain(a, misses[0] ?? miss("no-text")), cannotAnswer: true };
+  const first = misses[0] ?? miss("no-text");
+  const box = first.answer === null ? first.box : undefined;
+  return { text: explain(a, first), cannotAnswer: true, ...(box ? { box, confidence: 0 } : {}) };
 }
 
 /**

@@ -14,10 +14,12 @@ import {
   NOT_TEXT_ANSWER,
   rankRegions,
   type AnswerOptions,
+  type QuestionAnalysis,
 } from "./answer.ts";
 import { boxColours } from "./colour.ts";
 import { detectText, type DetectorOptions } from "./detector.ts";
-import { readingOrder, toNormalized, type TextBox, type TextLine } from "./geometry.ts";
+import { readingOrder, toNormalized, type PixelBox, type TextBox, type TextLine } from "./geometry.ts";
+import { blocksOf, ground, TIE_RATIO } from "./grounding.ts";
 import { loadOcrModels, type OcrModels } from "./models.ts";
 import { recognizeBoxes, type RecognizerOptions } from "./recognizer.ts";
 import { mergeRows } from "./text-match.ts";
@@ -62,6 +64,18 @@ export function spreadSample<T>(items: readonly T[], max: number): T[] {
   const out: T[] = [];
   for (let i = 0; i < max; i++) out.push(items[Math.round((i * (items.length - 1)) / (max - 1))]!);
   return out;
+}
+
+function overlaps(a: PixelBox, b: PixelBox): boolean {
+  return a.x < b.x + b.width && b.x < a.x + a.width && a.y < b.y + b.height && b.y < a.y + a.height;
+}
+
+/** A box grown by a third of its height each way (the camera sways between frames), inside the frame. */
+function grow(b: PixelBox, f: VideoFrame): PixelBox {
+  const m = Math.round(b.height / 3);
+  const x = Math.max(0, b.x - m);
+  const y = Math.max(0, b.y - m);
+  return { x, y, width: Math.min(f.width, b.x + b.width + m) - x, height: Math.min(f.height, b.y + b.height + m) - y };
 }
 
 export class EmbeddedOcrEngine implements MllmClient {
@@ -124,6 +138,27 @@ export class EmbeddedOcrEngine implements MllmClient {
   }
 
   /**
+   * Where the text is, with colours, not read yet: the detector's boxes merged into lines (empty
+   * text, the detector's score as confidence). Grounding by colour, position or size needs no
+   * more, and then only the block the question means is read.
+   */
+  async locateText(frame: VideoFrame, signal?: AbortSignal): Promise<TextLine[]> {
+    const boxes = await this.detectText(frame, signal);
+    const lines = boxes.map((b) => ({ text: "", box: b.box, confidence: b.score }));
+    return readingOrder(mergeRows(lines, true)).map((l) => ({ ...l, colours: boxColours(frame, l.box) }));
+  }
+
+  /** Reads the text in given boxes of a frame (no detection), as readText does for all. */
+  async readBoxes(frame: VideoFrame, boxes: readonly PixelBox[], signal?: AbortSignal): Promise<TextLine[]> {
+    const models = await this.load();
+    return this.queue.run(async () => {
+      throwIfAborted(signal);
+      const read = await recognizeBoxes(models.recognizer, models.charset, frame, boxes, this.options.recognizer);
+      return readingOrder(mergeRows(read.filter((l) => l.text !== ""))).map((l) => ({ ...l, colours: boxColours(frame, l.box) }));
+    });
+  }
+
+  /**
    * All text boxes of the frame, most relevant to the question first (score = weight), with
    * `matched` true when some read text contains the question's words.
    */
@@ -152,21 +187,49 @@ export class EmbeddedOcrEngine implements MllmClient {
     if (question === "") throw new MllmError("INVALID_INPUT", "ask() needs a question (req.question or a prompt)");
     throwIfAborted(req.signal);
     // Decide before reading anything: a counting or action question costs no model run.
-    if (!answerable(analyzeQuestion(question))) return result(NOT_TEXT_ANSWER, true);
+    const analysis = analyzeQuestion(question);
+    if (!answerable(analysis)) return result(NOT_TEXT_ANSWER, true);
     if (req.frames.length === 0) throw new MllmError("INVALID_INPUT", "ask() needs at least one video frame");
     const frames = spreadSample(req.frames, Math.max(1, this.options.maxFramesPerAsk ?? 8));
-    const perFrame: TextLine[][] = [];
-    for (const frame of frames) perFrame.push(await this.readText(frame, req.signal));
     const options: AnswerOptions = {
       frameWidth: frames[0]!.width,
       frameHeight: frames[0]!.height,
       ...(this.options.minCharConfidence !== undefined ? { minCharConfidence: this.options.minCharConfidence } : {}),
     };
+    // The newest frame is read first and in full where needed; the others only where the answer
+    // was found in it (the camera moves little between frames a fraction of a second apart).
+    const primary = frames[frames.length - 1]!;
+    const first = await this.readForQuestion(analysis, primary, options, req.signal);
+    const firstAnswer = answerQuestion(question, [first], options);
+    const focus = firstAnswer.box ? first.filter((l) => overlaps(l.box, firstAnswer.box!)).map((l) => l.box) : first.map((l) => l.box);
+    const perFrame: TextLine[][] = [];
+    for (const frame of frames.slice(0, -1)) {
+      perFrame.push(focus.length > 0 ? await this.readBoxes(frame, focus.map((b) => grow(b, frame)), req.signal) : await this.readForQuestion(analysis, frame, options, req.signal));
+    }
+    perFrame.push(first);
     const answer = answerQuestion(question, perFrame, options);
     const r = result(answer.text, answer.cannotAnswer);
     if (!answer.box) return r;
     const f = frames[0]!;
     return { ...r, grounding: { box: toNormalized(answer.box, f.width, f.height, { label: answer.text, score: answer.confidence ?? 0 }), confidence: answer.confidence ?? 0 } };
+  }
+
+  /**
+   * A frame's lines for a question: all text read when the question names words to find (a label
+   * must be matched against every sign); else the text located, grounded by colour, position, size
+   * or prominence, and only the blocks that fit read (the best, the tied ones, or the best few
+   * when nothing fits, for the reply). Falls back to reading everything when those give nothing.
+   */
+  private async readForQuestion(a: QuestionAnalysis, frame: VideoFrame, o: AnswerOptions, signal?: AbortSignal): Promise<TextLine[]> {
+    if (a.contentWords.length > 0) return this.readText(frame, signal);
+    const located = await this.locateText(frame, signal);
+    if (located.length === 0) return [];
+    const g = ground(a, blocksOf(located), { frameWidth: o.frameWidth ?? frame.width, frameHeight: o.frameHeight ?? frame.height });
+    const top = g.ranked[0]?.score ?? 0;
+    const blocks = g.kind === "pick" ? [g.best] : g.kind === "tie" ? g.ranked.filter((r) => r.score >= TIE_RATIO * top) : g.ranked.slice(0, 3);
+    const read = await this.readBoxes(frame, blocks.flatMap((b) => b.block.lines.map((l) => l.box)), signal);
+    if (read.length > 0 && g.kind !== "none") return read;
+    return this.readText(frame, signal);
   }
 
   async close(): Promise<void> {

@@ -90,9 +90,10 @@ export function labelPrefixLength(questionWord: string, token: string): number {
 /**
  * Merges boxes that sit side by side on one row into one line (the detector may split a line at a
  * wide gap): same row (70% vertical overlap), similar height, and a gap under one text height.
+ * Lines with no text are dropped, unless `keepUnread` (boxes located but not read yet).
  */
-export function mergeRows(lines: readonly TextLine[]): TextLine[] {
-  const items = [...lines].filter((l) => l.text !== "").sort((a, b) => a.box.x - b.box.x);
+export function mergeRows(lines: readonly TextLine[], keepUnread = false): TextLine[] {
+  const items = [...lines].filter((l) => keepUnread || l.text !== "").sort((a, b) => a.box.x - b.box.x);
   const used = new Array<boolean>(items.length).fill(false);
   const out: TextLine[] = [];
   for (let i = 0; i < items.length; i++) {

@@ -25,14 +25,13 @@ function copyFrame(f: VideoFrame): VideoFrame {
   return { width: f.width, height: f.height, timestampMs: f.timestampMs, rgb: new Uint8Array(f.rgb) };
 }
 
-export class WorkerOcrEngine implements MllmClient {
-  readonly name = "embedded-ocr";
-  private readonly worker: Worker;
-  private readonly pending = new Map<number, Pending>();
-  private next = 1;
-  private dead: Error | null = null;
+/** One worker thread and the calls it has in hand. */
+class OcrThread {
+  readonly worker: Worker;
+  readonly pending = new Map<number, Pending>();
+  dead: Error | null = null;
 
-  constructor(options: EmbeddedOcrOptions = {}) {
+  constructor(options: EmbeddedOcrOptions) {
     this.worker = new Worker(new URL("./worker-main.mjs", import.meta.url), { workerData: { options } });
     this.worker.unref();
     this.worker.on("message", (m: { id: number; ok: boolean; value?: unknown; error?: { code: string; message: string } }) => {
@@ -51,22 +50,50 @@ export class WorkerOcrEngine implements MllmClient {
     for (const p of this.pending.values()) p.reject(new MllmError("MODEL_LOAD_FAILED", `embedded engine worker failed: ${err.message}`, { cause: err }));
     this.pending.clear();
   }
+}
 
-  private call<T>(c: Call): Promise<T> {
-    if (this.dead) return Promise.reject(new MllmError("MODEL_LOAD_FAILED", `embedded engine worker is down: ${this.dead.message}`));
+export interface WorkerOcrOptions extends EmbeddedOcrOptions {
+  /** Worker threads (default 1). */
+  readonly workers?: number;
+}
+
+export class WorkerOcrEngine implements MllmClient {
+  readonly name = "embedded-ocr";
+  private readonly threads: OcrThread[];
+  private next = 1;
+
+  constructor(options: WorkerOcrOptions = {}) {
+    const { workers = 1, ...engine } = options;
+    if (!Number.isInteger(workers) || workers < 1 || workers > 64) throw new RangeError(`workers must be a whole number from 1 to 64, got ${workers}`);
+    this.threads = Array.from({ length: workers }, () => new OcrThread(engine));
+  }
+
+  /** Worker threads: how many calls can run at once. */
+  get workers(): number {
+    return this.threads.length;
+  }
+
+  private call<T>(c: Call, thread?: OcrThread): Promise<T> {
+    const live = this.threads.filter((t) => t.dead === null);
+    const t = thread ?? live.reduce<OcrThread | undefined>((a, b) => (!a || b.pending.size < a.pending.size ? b : a), undefined);
+    if (!t || t.dead) {
+      const why = this.threads[0]?.dead?.message ?? "no worker";
+      return Promise.reject(new MllmError("MODEL_LOAD_FAILED", `embedded engine worker is down: ${why}`));
+    }
     const id = this.next++;
     const transfer = c.op === "ask" ? c.frames.map((f) => f.rgb.buffer as ArrayBuffer) : c.op === "regions" ? [c.frame.rgb.buffer as ArrayBuffer] : [];
     return new Promise<T>((resolve, reject) => {
-      this.pending.set(id, { resolve: resolve as (v: unknown) => void, reject });
-      this.worker.ref();
-      this.worker.postMessage({ id, ...c }, transfer);
+      t.pending.set(id, { resolve: resolve as (v: unknown) => void, reject });
+      t.worker.ref();
+      t.worker.postMessage({ id, ...c }, transfer);
     }).finally(() => {
-      if (this.pending.size === 0) this.worker.unref();
+      if (t.pending.size === 0) t.worker.unref();
     });
   }
 
-  warmUp(): Promise<void> {
-    return this.call({ op: "warmUp" });
+  /** Loads the models in every worker. */
+  async warmUp(): Promise<void> {
+    await Promise.all(this.threads.map((t) => this.call<void>({ op: "warmUp" }, t)));
   }
 
   ask(req: AskRequest): Promise<AskResult> {
@@ -82,6 +109,6 @@ export class WorkerOcrEngine implements MllmClient {
   }
 
   async close(): Promise<void> {
-    await this.worker.terminate();
+    await Promise.all(this.threads.map((t) => t.worker.terminate()));
   }
 }
