@@ -49,7 +49,7 @@ export interface AgentIo {
   /** The frame an answer used (optional: a shell without pictures leaves it out). */
   emitAnswerFrame?(f: AnswerFrame): void;
   /** Runs a model call when it is this room's turn (FairScheduler); default: at once. */
-  schedule?<T>(task: () => Promise<T>): Promise<T>;
+  schedule?<T>(task: () => Promise<T>, signal?: AbortSignal): Promise<T>;
   now(): number;
   /** Resolves after ms (a timer in the shell, instant in tests). */
   sleep(ms: number): Promise<void>;
@@ -108,6 +108,8 @@ export class AiAgent {
   private stateSeq = 0;
   private stateQuestion: string | undefined;
   private closed = false;
+  /** Aborted on close: a participant who left has its waiting and running model calls dropped. */
+  private readonly gone = new AbortController();
 
   constructor(
     private readonly io: AgentIo,
@@ -164,6 +166,7 @@ export class AiAgent {
   close(): void {
     this.closed = true;
     this.queue.length = 0;
+    this.gone.abort(new Error("the participant left"));
   }
 
   /** Takes a question; resolves when it is answered (or refused). */
@@ -219,7 +222,7 @@ export class AiAgent {
   }
 
   private schedule<T>(task: () => Promise<T>): Promise<T> {
-    return this.io.schedule ? this.io.schedule(task) : task();
+    return this.io.schedule ? this.io.schedule(task, this.gone.signal) : task();
   }
 
   /** Waits up to `ms` for the first decoded frame. */
@@ -257,7 +260,7 @@ export class AiAgent {
         // come; the map (from the region finder) goes out first, for the questions after.
         await this.sendMap(rec, text, latest, null);
         const used = this.io.recentFrames(this.options.framesPerQuestion ?? 2);
-        const stream = this.model.askStream({ prompt: devibenchPrompt(text), question: text, frames: used.map((f) => f.frame) });
+        const stream = this.model.askStream({ prompt: devibenchPrompt(text), question: text, frames: used.map((f) => f.frame), signal: this.gone.signal });
         await this.schedule(async () => {
           for await (const chunk of stream) emit(chunk, false);
         });
@@ -324,7 +327,7 @@ export class AiAgent {
 
   private async ask(question: string): Promise<{ text: string; cannotAnswer: boolean; used: StoredFrame[]; box: NormalizedBox | null }> {
     const used = this.io.recentFrames(this.options.framesPerQuestion ?? 2);
-    const a = await this.schedule(() => this.model.ask({ prompt: devibenchPrompt(question), question, frames: used.map((f) => f.frame) }));
+    const a = await this.schedule(() => this.model.ask({ prompt: devibenchPrompt(question), question, frames: used.map((f) => f.frame), signal: this.gone.signal }));
     return { text: a.text, cannotAnswer: a.cannotAnswer, used, box: a.grounding?.box ?? null };
   }
 }

@@ -15,13 +15,16 @@ measures:
   2. receive-path latency (last packet of a frame -> decoded frame), from the server's metrics;
   3. CPU per call: server Node process + the call's decoder ffmpeg, over a 10 s window without
      questions, in percent of one core;
-  4. capacity: 640x360 15 fps 300 kbps calls (x264 ultrafast), one room each, added one at a time;
+  4. fairness: one question in room B alone, and while room A floods its AI peer with 15 questions
+     at once (the extra ones get "too many questions"; the model is shared between rooms in turn);
+  5. capacity: 640x360 15 fps 300 kbps calls (x264 ultrafast), one room each, added one at a time;
      the highest level where no call lost frames and every call kept within 2 fps of the frame
      rate the server asked it for (its rate target: 10 fps under the resilient policy at 300 kbps).
 
 Options:
   --json              end with one JSON line: {"answerLatencyMs":{"p50","p95"},"receiveLatencyMs":{...},
-                      "cpuPercentPerCall","maxCalls",...}
+                      "cpuPercentPerCall","maxCalls","fairness":{"aloneMs","underFloodMs"},...}
+  --fairness-rounds N rounds of the fairness phase (default 3)
   --questions N       questions in step 1 (default 20)
   --max-calls N       highest capacity level tried (default 8)
   --seed N            seed of the clip: texture and the sign's text (default 1)
@@ -38,6 +41,7 @@ export interface BenchOptions {
   readonly seed: number;
   readonly cpuCalls: number;
   readonly holdSec: number;
+  readonly fairnessRounds: number;
 }
 
 function int(flag: string, raw: string, lo: number, hi: number): number {
@@ -62,6 +66,7 @@ export function parseBenchArgs(argv: readonly string[]): BenchOptions | "help" {
         seed: { type: "string", default: "1" },
         "cpu-calls": { type: "string", default: "1" },
         "hold-sec": { type: "string", default: "8" },
+        "fairness-rounds": { type: "string", default: "3" },
         help: { type: "boolean", default: false },
       },
     }));
@@ -76,5 +81,6 @@ export function parseBenchArgs(argv: readonly string[]): BenchOptions | "help" {
     seed: int("seed", values.seed as string, 0, 2 ** 31 - 1),
     cpuCalls: int("cpu-calls", values["cpu-calls"] as string, 1, 8),
     holdSec: int("hold-sec", values["hold-sec"] as string, 2, 120),
+    fairnessRounds: int("fairness-rounds", values["fairness-rounds"] as string, 1, 20),
   };
 }

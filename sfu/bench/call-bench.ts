@@ -9,7 +9,7 @@
  * completed and left no process behind.
  */
 import { mkdtempSync, rmSync } from "node:fs";
-import { cpus, tmpdir } from "node:os";
+import { availableParallelism, cpus, tmpdir } from "node:os";
 import { join } from "node:path";
 import { resolveFfmpeg } from "../../encoder/ffmpeg/resolve.ts";
 import { generateClip } from "../../encoder/synth/clip.ts";
@@ -19,6 +19,7 @@ import { HELP, parseBenchArgs, type BenchOptions } from "./bench-args.ts";
 import { LogCounter, type BenchContext, type SendConfig } from "./bench-context.ts";
 import { capacityPhase } from "./capacity.ts";
 import { BenchError } from "./errors.ts";
+import { fairnessPhase } from "./fairness.ts";
 import { cpuPhase, questionPhase } from "./phases.ts";
 import { descendantsOf, readCmdline } from "./proc-cpu.ts";
 import { PublisherFleet } from "./publisher-fleet.ts";
@@ -58,13 +59,15 @@ async function run(o: BenchOptions, ffmpeg: { path: string; source: string }, ow
   say(`  questions ${o.questions}, cycling: ${scene.questions.map((q) => `"${q.text}" -> ${q.expect}`).join("; ")}`);
   say(`  question + CPU calls: 1280x720 15 fps 600 kbps cap, x264 veryfast (publisher default); CPU window 10 s, ${o.cpuCalls} call(s)`);
   say(`  capacity calls: 640x360 15 fps 300 kbps, x264 ultrafast, one room each, 1..${o.maxCalls}, hold ${o.holdSec} s, pass: no frame lost/late, every 1-s fps sample within 2 fps of the rate the server asked for`);
-  say(`  server: 127.0.0.1, embedded OCR engine (regionFinder = textRegionsForQuestion), decodes to 1280x720 RGB, rates 600k/15 and 240k/15 with a map`);
+  say(`  server: 127.0.0.1, embedded OCR engine, ${Math.max(1, availableParallelism() - 1)} worker thread(s) shared by rooms in turn (regionFinder = textRegionsForQuestion), decodes to 1280x720 RGB, rates 600k/15 and 240k/15 with a map`);
+  say(`  fairness: ${o.fairnessRounds} round(s): one question in room B (1280x720) alone, then while room A (640x360) floods its AI peer with 15 at once`);
   say(`  machine: ${cpus().length} CPU(s) (${cpus()[0]?.model ?? "?"}), Node ${process.version}, ffmpeg ${ffmpeg.path} (${ffmpeg.source})`);
   say("  note: the publishers (Node + ffmpeg) share this machine's cores with the server; their CPU is measured apart and not counted as the server's");
 
   const serverLog = new LogCounter();
   const problems: string[] = [];
-  const engine = new WorkerOcrEngine();
+  // As npm start sizes it: one OCR thread per core but one (decoders and the server need it).
+  const engine = new WorkerOcrEngine({ workers: Math.max(1, availableParallelism() - 1) });
   try {
     say("[setup] generating clips");
     await Promise.all([generateClip(ffmpeg.path, sendQ.input, scene.spec), generateClip(ffmpeg.path, sendCap.input, scene360.spec)]);
@@ -73,12 +76,14 @@ async function run(o: BenchOptions, ffmpeg: { path: string; source: string }, ow
     const server = (owned.server = new CallServer({
       secret: SECRET, ffmpeg: ffmpeg.path, model: engine, logger: serverLog,
       regionFinder: { find: (q, f) => engine.textRegionsForQuestion(q, f) },
+      modelConcurrency: engine.workers,
     }));
     const addr = await server.listen(0, "127.0.0.1");
     const fleet = (owned.fleet = await PublisherFleet.spawn());
     const ctx: BenchContext = { server, url: `ws://127.0.0.1:${addr.port}/ws`, fleet, ffmpeg: ffmpeg.path, scene, serverLog, problems, progress: say };
 
     const q = await questionPhase(ctx, sendQ, o.questions);
+    const fair = await fairnessPhase(ctx, sendCap, sendQ, o.fairnessRounds);
     const cpu = await cpuPhase(ctx, sendQ, o.cpuCalls);
     const cap = await capacityPhase(ctx, sendCap, o.maxCalls, o.holdSec * 1000);
 
@@ -92,7 +97,7 @@ async function run(o: BenchOptions, ffmpeg: { path: string; source: string }, ow
     for (const e of fleet.events) problems.push(`publisher ${e.callId ?? "-"} ${e.level} ${e.name}: ${e.message.slice(0, 200)}`);
     const warns = [...serverLog.events].filter(([, v]) => v.level !== "info");
 
-    say(resultTable(q, cpu, cap, "1280x720 15 fps 600 kbps", "640x360 15 fps 300 kbps"));
+    say(resultTable(q, cpu, cap, "1280x720 15 fps 600 kbps", "640x360 15 fps 300 kbps", fair));
     say("");
     say(`server log events: ${[...serverLog.events].map(([k, v]) => `${k} x${v.count}`).join(", ")}`);
     for (const [k, v] of warns) say(`  ${v.level} ${k} x${v.count}, first: ${v.first}`);
@@ -103,7 +108,7 @@ async function run(o: BenchOptions, ffmpeg: { path: string; source: string }, ow
         seed: o.seed, questions: o.questions, maxCallsTried: o.maxCalls, holdSec: o.holdSec,
         sign: scene.sign, serverLogEvents: serverLog.counts(), problems, totalSec: Math.round((performance.now() - t0) / 1000),
       };
-      console.log(JSON.stringify(resultJson(q, cpu, cap, extra)));
+      console.log(JSON.stringify(resultJson(q, cpu, cap, extra, fair)));
     }
     if (orphans.length) {
       console.error(`call bench: processes outlived the run (${orphans.join("; ")}); they were killed`);

@@ -1,5 +1,6 @@
 /** The call bench's printed table and its JSON line (pure formatting of the phases' results). */
 import type { CapacityResult } from "./capacity.ts";
+import type { FairnessResult } from "./fairness.ts";
 import { fmtMs, type CpuPhaseResult, type QuestionPhaseResult } from "./phases.ts";
 
 const pc = (v: number | null | undefined) => (v === null || v === undefined || !Number.isFinite(v) ? "-" : `${v.toFixed(1)}%`);
@@ -8,7 +9,7 @@ const num = (v: number, d = 0) => (Number.isFinite(v) ? v.toFixed(d) : "-");
 /** Windows where other programs used more than this share of one core are flagged. */
 export const DISTURBED_PERCENT = 20;
 
-export function resultTable(q: QuestionPhaseResult, cpu: CpuPhaseResult, cap: CapacityResult, sendQ: string, sendCap: string): string {
+export function resultTable(q: QuestionPhaseResult, cpu: CpuPhaseResult, cap: CapacityResult, sendQ: string, sendCap: string, fair?: FairnessResult): string {
   const right = Object.entries(q.rightByQuestion).map(([k, v]) => `${k} ${v.right}/${v.asked}`).join(", ");
   const lines = [
     "",
@@ -19,6 +20,14 @@ export function resultTable(q: QuestionPhaseResult, cpu: CpuPhaseResult, cap: Ca
     `  right answers                ${q.right}/${q.asked} (${right}); answered ${q.answered}/${q.asked}`,
     `  CPU while asking (% of one core): server Node ${pc(q.cpu.nodePercent)}, decoder ${pc(q.cpu.decoderPercent)}, publisher side ${pc(q.cpu.otherTreePercent)}, other programs ${pc(q.cpu.unaccountedPercent)}`,
     `  server event loop delay      p99 ${q.eventLoopDelayP99Ms} ms, max ${q.eventLoopDelayMaxMs} ms; frames lost ${q.framesLost}, late ${q.framesLate}; lowest 1-s fps ${q.minFrameRate ?? "-"}`,
+    ...(fair
+      ? [
+        "",
+        `fairness: one question in room B (${sendQ}), median of ${fair.rounds}`,
+        `  alone                        ${fmtMs(fair.aloneMs).padStart(8)}`,
+        `  while room A asks ${fair.floodSize} at once  ${fmtMs(fair.underFloodMs).padStart(8)}   (${(fair.underFloodMs / Math.max(1, fair.aloneMs)).toFixed(2)}x; A: ${fair.floodAnswered} answered, ${fair.floodRefused} refused as too many); B right ${fair.right}/${fair.asked}`,
+      ]
+      : []),
     "",
     "receive path: last packet of a frame -> decoded frame (server metrics, last 100 frames)",
     `  ${sendQ}, end of the questions   p50 ${fmtMs(q.receiveLatencyMs.p50).padStart(7)}   p95 ${fmtMs(q.receiveLatencyMs.p95).padStart(7)}   (worst p95 while asking ${fmtMs(q.worstReceiveP95Ms)})`,
@@ -58,7 +67,7 @@ export function disturbance(q: QuestionPhaseResult, cpu: CpuPhaseResult, cap: Ca
 }
 
 export function resultJson(
-  q: QuestionPhaseResult, cpu: CpuPhaseResult, cap: CapacityResult, extra: Record<string, unknown>,
+  q: QuestionPhaseResult, cpu: CpuPhaseResult, cap: CapacityResult, extra: Record<string, unknown>, fair?: FairnessResult,
 ): Record<string, unknown> {
   const r1 = (v: number | null) => (v === null || !Number.isFinite(v) ? null : Math.round(v * 10) / 10);
   return {
@@ -81,6 +90,7 @@ export function resultJson(
       receiveP95Ms: l.worstReceiveP95Ms, serverCpuPercent: r1(l.serverCpuPercent), serverNodePercent: r1(l.serverNodePercent), serverDecoderPercent: r1(l.serverDecoderPercent), senderCpuPercent: r1(l.senderCpuPercent), othersPercent: r1(l.othersPercent),
       machineBusyPercent: r1(l.machineBusyPercent), senderDroppedBusy: l.senderDroppedBusy, rssMb: l.rssMb,
     })),
+    ...(fair ? { fairness: { aloneMs: fair.aloneMs, underFloodMs: fair.underFloodMs, rounds: fair.rounds, floodSize: fair.floodSize, floodAnswered: fair.floodAnswered, floodRefused: fair.floodRefused, right: fair.right, asked: fair.asked } } : {}),
     disturbed: disturbance(q, cpu, cap),
     ...extra,
   };

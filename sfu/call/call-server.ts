@@ -300,7 +300,7 @@ export class CallServer {
               .catch((err: Error) => this.log.warn("agent.answer-frame-failed", { ...logCtx, id: f.questionId, message: err.message }));
           },
         }),
-        schedule: <T>(task: () => Promise<T>) => this.scheduler.run(peer.room, task),
+        schedule: <T>(task: () => Promise<T>, signal?: AbortSignal) => this.scheduler.run(peer.room, task, signal),
         now: this.clock,
         sleep: (ms) => new Promise((r) => setTimeout(r, ms).unref()),
         log: (event, fields) => this.log.info(`agent.${event}`, { ...logCtx, ...fields }),

@@ -73,7 +73,8 @@ export class WorkerOcrEngine implements MllmClient {
     return this.threads.length;
   }
 
-  private call<T>(c: Call, thread?: OcrThread): Promise<T> {
+  private call<T>(c: Call, thread?: OcrThread, signal?: AbortSignal): Promise<T> {
+    if (signal?.aborted) return Promise.reject(new MllmError("CANCELLED", "the request was cancelled", { cause: signal.reason }));
     const live = this.threads.filter((t) => t.dead === null);
     const t = thread ?? live.reduce<OcrThread | undefined>((a, b) => (!a || b.pending.size < a.pending.size ? b : a), undefined);
     if (!t || t.dead) {
@@ -82,11 +83,21 @@ export class WorkerOcrEngine implements MllmClient {
     }
     const id = this.next++;
     const transfer = c.op === "ask" ? c.frames.map((f) => f.rgb.buffer as ArrayBuffer) : c.op === "regions" ? [c.frame.rgb.buffer as ArrayBuffer] : [];
+    // An abort settles the call at once; the worker is told, and drops it at its next step.
+    const onAbort = () => {
+      const p = t.pending.get(id);
+      if (!p) return;
+      t.pending.delete(id);
+      t.worker.postMessage({ id, op: "cancel" });
+      p.reject(new MllmError("CANCELLED", "the request was cancelled", { cause: signal?.reason }));
+    };
     return new Promise<T>((resolve, reject) => {
       t.pending.set(id, { resolve: resolve as (v: unknown) => void, reject });
       t.worker.ref();
       t.worker.postMessage({ id, ...c }, transfer);
+      signal?.addEventListener("abort", onAbort, { once: true });
     }).finally(() => {
+      signal?.removeEventListener("abort", onAbort);
       if (t.pending.size === 0) t.worker.unref();
     });
   }
@@ -97,15 +108,15 @@ export class WorkerOcrEngine implements MllmClient {
   }
 
   ask(req: AskRequest): Promise<AskResult> {
-    return this.call({ op: "ask", prompt: req.prompt, ...(req.question !== undefined ? { question: req.question } : {}), frames: req.frames.map(copyFrame) });
+    return this.call({ op: "ask", prompt: req.prompt, ...(req.question !== undefined ? { question: req.question } : {}), frames: req.frames.map(copyFrame) }, undefined, req.signal);
   }
 
-  textRegionsForQuestion(question: string, frame: VideoFrame): Promise<{ boxes: NormalizedBox[]; matched: boolean }> {
-    return this.call({ op: "regions", question, frame: copyFrame(frame) });
+  textRegionsForQuestion(question: string, frame: VideoFrame, signal?: AbortSignal): Promise<{ boxes: NormalizedBox[]; matched: boolean }> {
+    return this.call({ op: "regions", question, frame: copyFrame(frame) }, undefined, signal);
   }
 
   async ground(req: GroundRequest): Promise<NormalizedBox[]> {
-    return (await this.textRegionsForQuestion(req.question, req.frame)).boxes;
+    return (await this.textRegionsForQuestion(req.question, req.frame, req.signal)).boxes;
   }
 
   async close(): Promise<void> {

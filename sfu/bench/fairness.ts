@@ -1,0 +1,72 @@
+/**
+ * Fairness between rooms: how long one question in room B takes alone, and while room A floods
+ * its AI peer with questions. The server queues questions per participant (a bounded number; the
+ * rest get "too many questions" at once) and shares the model's workers between rooms in turn
+ * (sfu/agent/scheduler.ts), so B's question should wait for at most the model call A has running.
+ */
+import { percentile } from "../media/stats-window.ts";
+import { endCall, sleep, startCall, type BenchContext, type SendConfig } from "./bench-context.ts";
+import { answerIsRight } from "./scene.ts";
+
+export interface FairnessResult {
+  /** Median ask -> final answer in room B, alone and under room A's flood. */
+  readonly aloneMs: number;
+  readonly underFloodMs: number;
+  readonly rounds: number;
+  readonly floodSize: number;
+  /** Of room A's flood questions: answered, and refused at once as too many. */
+  readonly floodAnswered: number;
+  readonly floodRefused: number;
+  /** Room B's answers right (alone and under flood together). */
+  readonly right: number;
+  readonly asked: number;
+}
+
+const ROOM_A = "fair-a";
+const ROOM_B = "fair-b";
+
+export async function fairnessPhase(ctx: BenchContext, sendA: SendConfig, sendB: SendConfig, rounds = 3, floodSize = 15): Promise<FairnessResult> {
+  ctx.progress(`[fairness] joining room A (flood, ${sendA.width}x${sendA.height}) and room B (${sendB.width}x${sendB.height})`);
+  await startCall(ctx, ROOM_A, sendA);
+  await startCall(ctx, ROOM_B, sendB);
+  await sleep(2000);
+  const q = ctx.scene.questions[0]!;
+  const alone: number[] = [];
+  const flooded: number[] = [];
+  let right = 0;
+  let floodAnswered = 0;
+  let floodRefused = 0;
+  const askB = async (): Promise<number> => {
+    const r = await ctx.fleet.request({ type: "ask", callId: ROOM_B, text: q.text, timeoutMs: 30_000 }, 35_000);
+    if (answerIsRight(r.text, q.expect)) right++;
+    return r.finalMs;
+  };
+  try {
+    for (let i = 0; i < rounds; i++) {
+      const a = await askB();
+      alone.push(a);
+      await sleep(500);
+      const flood = Array.from({ length: floodSize }, () =>
+        ctx.fleet.request({ type: "ask", callId: ROOM_A, text: q.text, timeoutMs: 60_000 }, 65_000).catch(() => ({ text: "", finalMs: 0, firstChunkMs: null })),
+      );
+      // Room A's questions are in first; then B asks.
+      await sleep(50);
+      const b = await askB();
+      flooded.push(b);
+      const aAnswers = await Promise.all(flood);
+      const refused = aAnswers.filter((x) => /too many questions/i.test(x.text)).length;
+      floodRefused += refused;
+      floodAnswered += aAnswers.length - refused;
+      ctx.progress(`[fairness] round ${i + 1}/${rounds}: B alone ${a.toFixed(0)} ms, B under A's flood of ${floodSize} ${b.toFixed(0)} ms (A: ${aAnswers.length - refused} answered, ${refused} refused)`);
+      await sleep(1000);
+    }
+  } finally {
+    await endCall(ctx, ROOM_A).catch(() => {});
+    await endCall(ctx, ROOM_B).catch(() => {});
+  }
+  return {
+    aloneMs: Math.round(percentile(alone, 50) ?? 0),
+    underFloodMs: Math.round(percentile(flooded, 50) ?? 0),
+    rounds, floodSize, floodAnswered, floodRefused, right, asked: 2 * rounds,
+  };
+}
