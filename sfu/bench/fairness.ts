@@ -20,7 +20,11 @@ export interface FairnessResult {
   /** Room B's answers right (alone and under flood together). */
   readonly right: number;
   readonly asked: number;
+  /** 30 questions at 100 a second in room A: server RSS before, at its peak, and 5 s after the last answer (MB). */
+  readonly memory: { readonly beforeMb: number; readonly peakMb: number; readonly afterMb: number; readonly answered: number; readonly refused: number };
 }
+
+const rssMb = () => Math.round(process.memoryUsage().rss / 2 ** 20);
 
 const ROOM_A = "fair-a";
 const ROOM_B = "fair-b";
@@ -36,6 +40,7 @@ export async function fairnessPhase(ctx: BenchContext, sendA: SendConfig, sendB:
   let right = 0;
   let floodAnswered = 0;
   let floodRefused = 0;
+  let memory: FairnessResult["memory"] = { beforeMb: 0, peakMb: 0, afterMb: 0, answered: 0, refused: 0 };
   const askB = async (): Promise<number> => {
     const r = await ctx.fleet.request({ type: "ask", callId: ROOM_B, text: q.text, timeoutMs: 30_000 }, 35_000);
     if (answerIsRight(r.text, q.expect)) right++;
@@ -60,6 +65,7 @@ export async function fairnessPhase(ctx: BenchContext, sendA: SendConfig, sendB:
       ctx.progress(`[fairness] round ${i + 1}/${rounds}: B alone ${a.toFixed(0)} ms, B under A's flood of ${floodSize} ${b.toFixed(0)} ms (A: ${aAnswers.length - refused} answered, ${refused} refused)`);
       await sleep(1000);
     }
+    memory = await memoryUnderFlood(ctx, q.text);
   } finally {
     await endCall(ctx, ROOM_A).catch(() => {});
     await endCall(ctx, ROOM_B).catch(() => {});
@@ -67,6 +73,26 @@ export async function fairnessPhase(ctx: BenchContext, sendA: SendConfig, sendB:
   return {
     aloneMs: Math.round(percentile(alone, 50) ?? 0),
     underFloodMs: Math.round(percentile(flooded, 50) ?? 0),
-    rounds, floodSize, floodAnswered, floodRefused, right, asked: 2 * rounds,
+    rounds, floodSize, floodAnswered, floodRefused, right, asked: 2 * rounds, memory,
   };
+}
+
+/** The issue's probe: 30 questions at 100 a second into one room; the server's memory is sampled. */
+async function memoryUnderFlood(ctx: BenchContext, text: string): Promise<FairnessResult["memory"]> {
+  await sleep(1000);
+  const beforeMb = rssMb();
+  let peakMb = beforeMb;
+  const sampler = setInterval(() => (peakMb = Math.max(peakMb, rssMb())), 50);
+  const asks: Array<Promise<{ text: string }>> = [];
+  for (let i = 0; i < 30; i++) {
+    asks.push(ctx.fleet.request({ type: "ask", callId: ROOM_A, text, timeoutMs: 60_000 }, 65_000).catch(() => ({ text: "" })));
+    await sleep(10);
+  }
+  const answers = await Promise.all(asks);
+  await sleep(5000);
+  clearInterval(sampler);
+  const afterMb = rssMb();
+  const refused = answers.filter((a) => /too many questions/i.test(a.text)).length;
+  ctx.progress(`[fairness] 30 questions at 100/s in room A: ${answers.length - refused} answered, ${refused} refused; server RSS ${beforeMb} MB before, ${peakMb} MB at peak, ${afterMb} MB 5 s after`);
+  return { beforeMb, peakMb, afterMb, answered: answers.length - refused, refused };
 }

@@ -26,6 +26,7 @@ export function resultTable(q: QuestionPhaseResult, cpu: CpuPhaseResult, cap: Ca
         `fairness: one question in room B (${sendQ}), median of ${fair.rounds}`,
         `  alone                        ${fmtMs(fair.aloneMs).padStart(8)}`,
         `  while room A asks ${fair.floodSize} at once  ${fmtMs(fair.underFloodMs).padStart(8)}   (${(fair.underFloodMs / Math.max(1, fair.aloneMs)).toFixed(2)}x; A: ${fair.floodAnswered} answered, ${fair.floodRefused} refused as too many); B right ${fair.right}/${fair.asked}`,
+        `  30 questions at 100/s in A     ${fair.memory.answered} answered, ${fair.memory.refused} refused; server RSS ${fair.memory.beforeMb} MB before, ${fair.memory.peakMb} MB at peak, ${fair.memory.afterMb} MB 5 s after (${fair.memory.afterMb - fair.memory.beforeMb >= 0 ? "+" : ""}${fair.memory.afterMb - fair.memory.beforeMb} MB)`,
       ]
       : []),
     "",
@@ -90,7 +91,7 @@ export function resultJson(
       receiveP95Ms: l.worstReceiveP95Ms, serverCpuPercent: r1(l.serverCpuPercent), serverNodePercent: r1(l.serverNodePercent), serverDecoderPercent: r1(l.serverDecoderPercent), senderCpuPercent: r1(l.senderCpuPercent), othersPercent: r1(l.othersPercent),
       machineBusyPercent: r1(l.machineBusyPercent), senderDroppedBusy: l.senderDroppedBusy, rssMb: l.rssMb,
     })),
-    ...(fair ? { fairness: { aloneMs: fair.aloneMs, underFloodMs: fair.underFloodMs, rounds: fair.rounds, floodSize: fair.floodSize, floodAnswered: fair.floodAnswered, floodRefused: fair.floodRefused, right: fair.right, asked: fair.asked } } : {}),
+    ...(fair ? { fairness: { aloneMs: fair.aloneMs, underFloodMs: fair.underFloodMs, rounds: fair.rounds, floodSize: fair.floodSize, floodAnswered: fair.floodAnswered, floodRefused: fair.floodRefused, right: fair.right, asked: fair.asked, memory: fair.memory } } : {}),
     disturbed: disturbance(q, cpu, cap),
     ...extra,
   };

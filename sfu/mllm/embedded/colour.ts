@@ -231,3 +231,72 @@ export function boxColours(frame: VideoFrame, box: PixelBox): BoxColours {
   const around = samples(frame, outer, 1200, b);
   return { background, text, surround: around.length > 0 ? dominant(around) : background, textShare: inside.length ? textPixels.length / inside.length : 0 };
 }
+
+/**
+ * The largest patch of a named colour in a frame (a sign's panel), as a pixel box: the frame is
+ * cut into cells about `cellPx` wide, a cell counts when its mean colour belongs to the name
+ * (`colourMatch` at least `minMatch`, and clearly more than to any other name), and the biggest
+ * 4-connected group of such cells wins. For "the blue sign" when its text is too blurred for the
+ * text detector to find: the colour of a panel survives coding far better than its letters.
+ * Null when no group of at least `minCells` cells exists.
+ */
+export function colourRegion(frame: VideoFrame, name: ColourName, options: { cellPx?: number; minMatch?: number; minCells?: number } = {}): PixelBox | null {
+  const cell = Math.max(4, Math.round(options.cellPx ?? Math.max(8, frame.width / 80)));
+  const minMatch = options.minMatch ?? 0.4;
+  const minCells = options.minCells ?? 4;
+  const cols = Math.floor(frame.width / cell);
+  const rows = Math.floor(frame.height / cell);
+  if (cols === 0 || rows === 0) return null;
+  const hit = new Uint8Array(cols * rows);
+  const step = Math.max(1, Math.floor(cell / 4));
+  for (let r = 0; r < rows; r++) {
+    for (let c = 0; c < cols; c++) {
+      let R = 0;
+      let G = 0;
+      let B = 0;
+      let n = 0;
+      for (let y = r * cell; y < (r + 1) * cell; y += step) {
+        for (let x = c * cell; x < (c + 1) * cell; x += step) {
+          const i = (y * frame.width + x) * 3;
+          R += frame.rgb[i]!;
+          G += frame.rgb[i + 1]!;
+          B += frame.rgb[i + 2]!;
+          n++;
+        }
+      }
+      const lab = oklab(Math.round(R / n), Math.round(G / n), Math.round(B / n));
+      if (colourMatch(lab, name) >= minMatch) hit[r * cols + c] = 1;
+    }
+  }
+  // Largest 4-connected group of hits (iterative flood fill).
+  const seen = new Uint8Array(cols * rows);
+  let best: { n: number; c0: number; r0: number; c1: number; r1: number } | null = null;
+  const stack: number[] = [];
+  for (let start = 0; start < hit.length; start++) {
+    if (!hit[start] || seen[start]) continue;
+    let n = 0;
+    let [c0, r0, c1, r1] = [cols, rows, -1, -1];
+    stack.push(start);
+    seen[start] = 1;
+    while (stack.length > 0) {
+      const k = stack.pop()!;
+      const r = Math.floor(k / cols);
+      const c = k % cols;
+      n++;
+      [c0, r0, c1, r1] = [Math.min(c0, c), Math.min(r0, r), Math.max(c1, c), Math.max(r1, r)];
+      for (const [dc, dr] of [[1, 0], [-1, 0], [0, 1], [0, -1]] as const) {
+        const cc = c + dc;
+        const rr = r + dr;
+        if (cc < 0 || rr < 0 || cc >= cols || rr >= rows) continue;
+        const j = rr * cols + cc;
+        if (hit[j] && !seen[j]) {
+          seen[j] = 1;
+          stack.push(j);
+        }
+      }
+    }
+    if (n >= minCells && (!best || n > best.n)) best = { n, c0, r0, c1, r1 };
+  }
+  if (!best) return null;
+  return { x: best.c0 * cell, y: best.r0 * cell, width: (best.c1 - best.c0 + 1) * cell, height: (best.r1 - best.r0 + 1) * cell };
+}

@@ -16,7 +16,7 @@ import {
   type AnswerOptions,
   type QuestionAnalysis,
 } from "./answer.ts";
-import { boxColours } from "./colour.ts";
+import { boxColours, colourRegion } from "./colour.ts";
 import { detectText, type DetectorOptions } from "./detector.ts";
 import { readingOrder, toNormalized, type PixelBox, type TextBox, type TextLine } from "./geometry.ts";
 import { blocksOf, ground, TIE_RATIO } from "./grounding.ts";
@@ -76,6 +76,17 @@ function grow(b: PixelBox, f: VideoFrame): PixelBox {
   const x = Math.max(0, b.x - m);
   const y = Math.max(0, b.y - m);
   return { x, y, width: Math.min(f.width, b.x + b.width + m) - x, height: Math.min(f.height, b.y + b.height + m) - y };
+}
+
+/** A copy of a region of a frame as a frame of its own. */
+function cropFrame(f: VideoFrame, b: PixelBox): VideoFrame {
+  const x0 = Math.max(0, Math.floor(b.x));
+  const y0 = Math.max(0, Math.floor(b.y));
+  const w = Math.max(1, Math.min(f.width - x0, Math.round(b.width)));
+  const h = Math.max(1, Math.min(f.height - y0, Math.round(b.height)));
+  const rgb = new Uint8Array(w * h * 3);
+  for (let y = 0; y < h; y++) rgb.set(f.rgb.subarray(((y0 + y) * f.width + x0) * 3, ((y0 + y) * f.width + x0 + w) * 3), y * w * 3);
+  return { width: w, height: h, rgb, timestampMs: f.timestampMs };
 }
 
 export class EmbeddedOcrEngine implements MllmClient {
@@ -168,7 +179,16 @@ export class EmbeddedOcrEngine implements MllmClient {
     signal?: AbortSignal,
   ): Promise<{ boxes: NormalizedBox[]; matched: boolean }> {
     const lines = await this.readText(frame, signal);
-    return rankRegions(question, lines, frame.width, frame.height);
+    const ranked = rankRegions(question, lines, frame.width, frame.height);
+    if (ranked.matched) return ranked;
+    // "The blue sign" whose text the detector cannot find (too blurred): its panel's colour still
+    // shows where it is.
+    const colours = analyzeQuestion(question).reference.colours.filter((c) => c.role === "surface");
+    for (const c of colours) {
+      const patch = colourRegion(frame, c.name);
+      if (patch) return { boxes: [toNormalized(patch, frame.width, frame.height, { label: `${c.word} patch`, score: 0.9 }), ...ranked.boxes], matched: true };
+    }
+    return ranked;
   }
 
   async ground(req: GroundRequest): Promise<NormalizedBox[]> {
@@ -229,7 +249,27 @@ export class EmbeddedOcrEngine implements MllmClient {
     const blocks = g.kind === "pick" ? [g.best] : g.kind === "tie" ? g.ranked.filter((r) => r.score >= TIE_RATIO * top) : g.ranked.slice(0, 3);
     const read = await this.readBoxes(frame, blocks.flatMap((b) => b.block.lines.map((l) => l.box)), signal);
     if (read.length > 0 && g.kind !== "none") return read;
+    if (g.kind === "none" && g.why === "no-colour") {
+      // No text was found on anything of that colour: look inside the largest patch of it (a sign
+      // whose letters the whole-frame pass missed), at the frame's full resolution.
+      const c = a.reference.colours.find((x) => x.role === "surface");
+      const patch = c ? colourRegion(frame, c.name) : null;
+      if (patch) {
+        const inside = await this.locateIn(frame, patch, signal);
+        if (inside.length > 0) {
+          const lines = await this.readBoxes(frame, inside.map((l) => l.box), signal);
+          if (lines.length > 0) return [...lines, ...read.filter((l) => !lines.some((m) => overlaps(m.box, l.box)))];
+        }
+      }
+    }
     return this.readText(frame, signal);
+  }
+
+  /** Text boxes inside `region` of the frame (the detector run on that crop alone), in frame pixels. */
+  private async locateIn(frame: VideoFrame, region: PixelBox, signal?: AbortSignal): Promise<TextLine[]> {
+    const crop = cropFrame(frame, region);
+    const found = await this.locateText(crop, signal);
+    return found.map((l) => ({ ...l, box: { ...l.box, x: l.box.x + region.x, y: l.box.y + region.y } }));
   }
 
   async close(): Promise<void> {

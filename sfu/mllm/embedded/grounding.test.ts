@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
 import { analyzeQuestion, answerQuestion, rankRegions } from "./answer.ts";
-import { boxColours, colourMatch, hexToOklab, nameColour, oklab } from "./colour.ts";
+import { boxColours, colourMatch, colourRegion, hexToOklab, nameColour, oklab } from "./colour.ts";
 import type { TextLine } from "./geometry.ts";
 import { blocksOf, ground } from "./grounding.ts";
 import { parseReference } from "./reference.ts";
@@ -62,6 +62,26 @@ describe("colour naming in OKLab", () => {
     expect(c.textShare).toBeLessThan(0.5);
     expect(oklab(0, 0, 0)[0]).toBeCloseTo(0, 5);
     expect(oklab(255, 255, 255)[0]).toBeCloseTo(1, 3);
+  });
+});
+
+describe("colourRegion: a panel found by its colour alone", () => {
+  function frameWith(rects: Array<{ x: number; y: number; w: number; h: number; rgb: [number, number, number] }>) {
+    const w = 320;
+    const h = 180;
+    const rgb = new Uint8Array(w * h * 3);
+    for (let i = 0; i < w * h; i++) rgb.set([60 + (i % 7) * 5, 62, 58], i * 3); // a dull, slightly noisy grey
+    for (const r of rects) for (let y = r.y; y < r.y + r.h; y++) for (let x = r.x; x < r.x + r.w; x++) rgb.set(r.rgb, (y * w + x) * 3);
+    return { width: w, height: h, rgb, timestampMs: 0 };
+  }
+  it("finds the blue panel and not the red one, and nothing when no panel has the colour", () => {
+    const f = frameWith([{ x: 40, y: 30, w: 80, h: 40, rgb: [40, 90, 200] }, { x: 200, y: 100, w: 90, h: 50, rgb: [200, 40, 40] }]);
+    const b = colourRegion(f, "blue", { cellPx: 8 })!;
+    expect(b.x).toBeGreaterThanOrEqual(32);
+    expect(b.x + b.width).toBeLessThanOrEqual(128);
+    expect(b.y).toBeGreaterThanOrEqual(24);
+    expect(b.y + b.height).toBeLessThanOrEqual(80);
+    expect(colourRegion(f, "green", { cellPx: 8 })).toBeNull();
   });
 });
 
