@@ -31,6 +31,11 @@ export interface Sample {
   readonly options?: readonly string[];
   /** DeViBench task type, e.g. "Text-Rich Understanding", "Attribute Perception", "Counting". */
   readonly taskType: string;
+  /**
+   * How the question points at what it asks about (synthetic set only; real DeViBench rows have
+   * none): "label", "colour", "position", "size", "bare", "colour-of", "square-colour", "count".
+   */
+  readonly family?: string;
   /** Ground-truth region of the answer in source pixels (synthetic set only). */
   readonly regions?: readonly PixelBox[];
   /** Source picture size, when known. */
@@ -81,6 +86,8 @@ export interface SampleResult {
   readonly sampleId: string;
   readonly dataset: DatasetName;
   readonly taskType: string;
+  /** The sample's phrasing family (synthetic set only). */
+  readonly family?: string;
   readonly question: string;
   readonly reference: string;
   readonly condition: Condition;

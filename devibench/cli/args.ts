@@ -6,6 +6,7 @@ import { parseArgs } from "node:util";
 import { z } from "zod";
 import { DEFAULT_LADDER, rungsByKbps } from "../../encoder/ladder/rungs.ts";
 import { LinkError } from "../../sfu/link/index.ts";
+import { FAMILIES } from "../datasets/synthetic/questions.ts";
 import { parseCondition } from "../network/conditions.ts";
 import type { DatasetName, Method, NetworkCondition, RegionSource } from "../types.ts";
 
@@ -23,12 +24,17 @@ report.html.
 
 Dataset
   --dataset NAME        synthetic (default), devibench-v2 or devibench-v1
-  --data DIR            synthetic: where the generated set lives (default .cache/devibench/synthetic-s<seed>-c<clips>,
+  --data DIR            synthetic: where the generated set lives (default .cache/devibench/synthetic-v2-s<seed>-c<clips>,
                         generated when missing); devibench-*: the CSV file (default the copy in devibench/data/)
   --videos DIR          devibench-*: folder of StreamingBench videos (sample_<id>/video.mp4 or <id>.mp4)
-  --clips N             synthetic: number of clips to generate (default 10; 4 questions each)
-  --tasks LIST          task types to ask, comma-separated, or "all", or "text" (Text-Rich Understanding).
-                        Default: "text" with the embedded engine (it only reads text), else "all"
+  --clips N             synthetic: number of clips to generate (default 10; 6-10 questions each)
+  --tasks LIST          task types to ask, comma-separated, or "all"; "text" (Text-Rich Understanding),
+                        "attribute" (Attribute Perception) and "counting" (Counting) are short for them.
+                        Default: "text" with the embedded engine (it only reads text), else "all";
+                        "all" when --families is given
+  --families LIST       synthetic: question phrasing families to ask, comma-separated (default all):
+                        label, colour, position, size, bare (text), colour-of (colour of a sign or its
+                        letters), square-colour, count. E.g. --families colour,colour-of
   --limit N             only the first N samples
 
 Model
@@ -73,6 +79,8 @@ export interface RunArgs {
   readonly videos: string | null;
   readonly clips: number;
   readonly tasks: "text" | "all" | readonly string[] | null;
+  /** Phrasing families to keep (synthetic set); null: all. */
+  readonly families: readonly string[] | null;
   readonly limit: number | null;
   readonly engine: "embedded" | "openai";
   readonly baseUrl: string | null;
@@ -130,7 +138,7 @@ export function parseRunArgs(argv: readonly string[]): RunArgs | "help" {
       allowPositionals: false,
       options: {
         dataset: { type: "string" }, data: { type: "string" }, videos: { type: "string" }, clips: { type: "string" },
-        tasks: { type: "string" }, limit: { type: "string" }, engine: { type: "string" }, "base-url": { type: "string" },
+        tasks: { type: "string" }, families: { type: "string" }, limit: { type: "string" }, engine: { type: "string" }, "base-url": { type: "string" },
         model: { type: "string" }, "api-key-env": { type: "string" }, "timeout-ms": { type: "string" }, retries: { type: "string" },
         concurrency: { type: "string" }, methods: { type: "string" }, "region-source": { type: "string" }, rungs: { type: "string" },
         codec: { type: "string" }, network: { type: "string" }, fps: { type: "string" }, "max-frames": { type: "string" }, "max-side": { type: "string" },
@@ -176,6 +184,7 @@ export function parseRunArgs(argv: readonly string[]): RunArgs | "help" {
     videos: (values.videos as string | undefined) ?? null,
     clips: get("clips", int("clips", 1, 10_000), 10),
     tasks: tasksRaw === null ? null : tasksRaw === "all" || tasksRaw === "text" ? tasksRaw : tasksRaw.split(",").map((s) => s.trim()),
+    families: values.families === undefined ? null : parseFamilies(String(values.families)),
     limit: values.limit === undefined ? null : get("limit", int("limit", 1), 1),
     engine,
     baseUrl: (values["base-url"] as string | undefined) ?? null,
@@ -209,10 +218,28 @@ export function parseRunArgs(argv: readonly string[]): RunArgs | "help" {
   if (args.regionSource === "grounding" && engine !== "openai") {
     throw new UsageError("--region-source grounding needs --engine openai (the embedded engine's regions are --region-source detector)");
   }
+  if (args.families !== null && dataset !== "synthetic") {
+    throw new UsageError("--families needs the synthetic set: DeViBench rows carry no phrasing family");
+  }
   if (args.regionSource === "ground-truth" && dataset !== "synthetic") {
     throw new UsageError("--region-source ground-truth needs the synthetic set: DeViBench rows carry no regions");
   }
   return args;
+}
+
+/** `--families`: known family names, comma-separated ("color" spellings accepted); a bad one is named. */
+export function parseFamilies(text: string): string[] {
+  const items = text.split(",").map((s) => s.trim().toLowerCase()).filter(Boolean);
+  if (items.length === 0) throw new UsageError(`--families is empty; give some of ${FAMILIES.join(", ")}`);
+  const out: string[] = [];
+  for (const item of items) {
+    const name = item.replace(/^color/, "colour").replace(/-color$/, "-colour");
+    if (!(FAMILIES as readonly string[]).includes(name)) {
+      throw new UsageError(`--families: "${item}" is not a question family; use ${FAMILIES.join(", ")}`);
+    }
+    if (!out.includes(name)) out.push(name);
+  }
+  return out;
 }
 
 /** `--network`: "none" or POLICY@SPEC items separated by ";"; a bad spec names its field. */

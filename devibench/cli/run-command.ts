@@ -8,8 +8,9 @@ import { resolveFfmpeg } from "../../encoder/ffmpeg/resolve.ts";
 import { encodeJpeg } from "../../sfu/mllm/jpeg.ts";
 import type { MllmClient } from "../../sfu/mllm/types.ts";
 import { loadDevibench } from "../datasets/devibench.ts";
-import { generateSyntheticSet, loadSyntheticSet, TEXT_TASK } from "../datasets/synthetic.ts";
-import { ALL_TASKS, accuracyTable, summarize, summaryCsv } from "../report/summary.ts";
+import { defaultSyntheticDir, generateSyntheticSet, loadSyntheticSet } from "../datasets/synthetic.ts";
+import { ATTRIBUTE_TASK, COUNTING_TASK, TEXT_TASK } from "../datasets/synthetic/questions.ts";
+import { accuracyBreakdown, accuracyTable, summarize, summaryCsv } from "../report/summary.ts";
 import { readResults, ResultLog } from "../run/results.ts";
 import { runBenchmark, type RunDeps } from "../run/runner.ts";
 import type { RunConfig, Sample } from "../types.ts";
@@ -36,7 +37,7 @@ function stamp(d: Date): string {
 
 async function loadSamples(args: RunArgs, ffmpeg: string, io: CliIo): Promise<{ samples: Sample[]; datasetPath: string }> {
   if (args.dataset === "synthetic") {
-    const dir = resolve(io.cwd, args.data ?? join(".cache", "devibench", `synthetic-s${args.seed}-c${args.clips}`));
+    const dir = resolve(io.cwd, args.data ?? defaultSyntheticDir(args.seed, args.clips));
     if (!existsSync(join(dir, "manifest.json"))) {
       io.out(`generating the synthetic set (${args.clips} clips, seed ${args.seed}) in ${dir}`);
       await generateSyntheticSet(ffmpeg, dir, { seed: args.seed, clips: args.clips }, (done, total) => io.writeStderr(`  clip ${done}/${total}\n`));
@@ -53,11 +54,26 @@ async function loadSamples(args: RunArgs, ffmpeg: string, io: CliIo): Promise<{ 
   return { samples: loaded.samples, datasetPath: path };
 }
 
-function filterTasks(samples: Sample[], args: RunArgs): { samples: Sample[]; tasks: string } {
-  const tasks = args.tasks ?? (args.engine === "embedded" ? "text" : "all");
-  if (tasks === "all") return { samples, tasks: "all" };
-  const wanted = tasks === "text" ? [TEXT_TASK] : tasks;
-  return { samples: samples.filter((s) => wanted.includes(s.taskType)), tasks: wanted.join(",") };
+/** Short names `--tasks` accepts for DeViBench's task types. */
+const TASK_ALIASES: Readonly<Record<string, string>> = { text: TEXT_TASK, attribute: ATTRIBUTE_TASK, counting: COUNTING_TASK };
+
+/**
+ * The samples the run asks: by task type (`--tasks`), then by phrasing family (`--families`).
+ * With neither, the embedded engine is asked what it can answer: text questions, and the colour
+ * of a sign named by its text or place (family colour-of; it cannot tell the colour of a square
+ * that carries no text); other engines are asked everything.
+ */
+export function filterSamples(samples: readonly Sample[], args: Pick<RunArgs, "tasks" | "families" | "engine">): { samples: Sample[]; tasks: string } {
+  if (args.tasks === null && args.families === null && args.engine === "embedded") {
+    const kept = samples.filter((s) => s.taskType === TEXT_TASK || s.family === "colour-of");
+    return { samples: kept, tasks: `${TEXT_TASK} + colour-of` };
+  }
+  const tasks = args.tasks ?? "all";
+  const wanted = tasks === "all" ? null : (tasks === "text" ? ["text"] : tasks).map((t) => TASK_ALIASES[t] ?? t);
+  const families = args.families;
+  const kept = samples.filter((s) => (wanted === null || wanted.includes(s.taskType)) && (families === null || (s.family !== undefined && families.includes(s.family))));
+  const label = [wanted === null ? "all" : wanted.join(","), ...(families === null ? [] : [`families ${families.join(",")}`])].join("; ");
+  return { samples: kept, tasks: label };
 }
 
 export async function runCommand(argv: readonly string[], io: CliIo): Promise<number> {
@@ -70,8 +86,9 @@ export async function runCommand(argv: readonly string[], io: CliIo): Promise<nu
   const t0 = performance.now();
   const ffmpeg = resolveFfmpeg({ env: io.env }).path;
   const { samples: all, datasetPath } = await loadSamples(args, ffmpeg, io);
-  const filtered = filterTasks(all, args);
+  const filtered = filterSamples(all, args);
   const samples = args.limit !== null ? filtered.samples.slice(0, args.limit) : filtered.samples;
+  if (samples.length === 0) io.err(`no samples left after --tasks/--families (${filtered.tasks}): nothing will be asked`);
   const outDir = resolve(io.cwd, args.out ?? join("out", "devibench", `${args.dataset}-${stamp(new Date())}`));
   mkdirSync(outDir, { recursive: true });
   const config: RunConfig = {
@@ -129,22 +146,14 @@ export async function runCommand(argv: readonly string[], io: CliIo): Promise<nu
   if (errorCodes.size > 0) io.out(`errors: ${[...errorCodes].map(([c, n]) => `${c} x${n}`).join(", ")}`);
   io.out(`results: ${resultsPath}\nsummary: ${join(outDir, "summary.csv")}\nreport:  ${reportPath}\nwall time: ${wallSeconds.toFixed(1)} s`);
   if (args.json) {
-    // `accuracy` and `accuracyByTask` are for the first network condition (no network unless
-    // --network says otherwise), so one network's figures never overwrite another's;
-    // `accuracyByNetwork` has every network.
+    // `accuracy`, `accuracyByTask` and `accuracyByFamily` are for the first network condition (no
+    // network unless --network says otherwise), so one network's figures never overwrite
+    // another's; `accuracyByNetwork` has every network.
     const firstNetwork = config.networks[0]?.name;
-    const accuracy: Record<string, Record<string, number | null>> = {};
-    const byTask: Record<string, Record<string, Record<string, number | null>>> = {};
-    const byNetwork: Record<string, Record<string, Record<string, number | null>>> = {};
-    for (const r of rows) {
-      if (r.taskType === ALL_TASKS) ((byNetwork[r.network] ??= {})[r.method] ??= {})[String(r.targetKbps)] = r.accuracy;
-      if (r.network !== firstNetwork) continue;
-      if (r.taskType === ALL_TASKS) (accuracy[r.method] ??= {})[String(r.targetKbps)] = r.accuracy;
-      else ((byTask[r.taskType] ??= {})[r.method] ??= {})[String(r.targetKbps)] = r.accuracy;
-    }
+    const breakdown = accuracyBreakdown(rows, firstNetwork);
     io.out(JSON.stringify({
       samples: samples.length, results: results.length, wallSeconds: Math.round(wallSeconds * 10) / 10,
-      network: firstNetwork ?? null, accuracy, accuracyByTask: byTask, accuracyByNetwork: byNetwork, errors: Object.fromEntries(errorCodes), outDir,
+      network: firstNetwork ?? null, ...breakdown, errors: Object.fromEntries(errorCodes), outDir,
     }));
   }
   return 0;

@@ -4,19 +4,23 @@ import { join, resolve } from "node:path";
 import { parseArgs } from "node:util";
 import { resolveFfmpeg } from "../../encoder/ffmpeg/resolve.ts";
 import { loadDevibench } from "../datasets/devibench.ts";
-import { generateSyntheticSet } from "../datasets/synthetic.ts";
+import { defaultSyntheticDir, generateSyntheticSet } from "../datasets/synthetic.ts";
 import { UsageError } from "./args.ts";
 import type { CliIo } from "./run-command.ts";
 
 export const GENERATE_HELP = `Usage: devibench generate [--out DIR] [--seed N] [--clips N]
 
-Renders the synthetic DeViBench-style set offline with ffmpeg: 5-second 1280x720 clips with small
-text on signs, labels, scoreboards and price tags (several fonts and sizes), distractor text,
-coloured squares, a textured moving background and a swaying camera; four questions per clip
-(two text, one colour, one counting) with known answers and the region of each answer. Same seed,
-same pixels. Writes DIR/<clip>.mkv (lossless) and DIR/manifest.json.
+Renders the synthetic DeViBench-style set offline with ffmpeg: 5-second 1280x720 clips, a swaying
+camera over one of six kinds of background (moving texture, bricks, tiles, plain wall, stripes,
+bokeh lights); a target text object (a one-line word, place, code, time or label, or a three-line
+gate sign, product label, scoreboard or price tag) and 2-4 other text objects, each a panel in a
+named colour with contrasting text in one of 13 font faces, 16-40 px; coloured squares. Questions
+in phrasing families (label, colour, position, size, bare, colour-of; then the corner square's
+colour and a count of squares), each unambiguous by construction, with known answers and the
+region of each answer. Same seed, same pixels. Writes DIR/<clip>.mkv (lossless) and
+DIR/manifest.json (version 2).
 
-  --out DIR     default .cache/devibench/synthetic-s<seed>-c<clips>
+  --out DIR     default .cache/devibench/synthetic-v2-s<seed>-c<clips>
   --seed N      default 1
   --clips N     default 10
   --help        this text`;
@@ -46,12 +50,14 @@ export async function generateCommand(argv: readonly string[], io: CliIo): Promi
   }
   const seed = num("seed", values.seed as string | undefined, 1, 0);
   const clips = num("clips", values.clips as string | undefined, 10, 1);
-  const dir = resolve(io.cwd, (values.out as string | undefined) ?? join(".cache", "devibench", `synthetic-s${seed}-c${clips}`));
+  const dir = resolve(io.cwd, (values.out as string | undefined) ?? defaultSyntheticDir(seed, clips));
   const ffmpeg = resolveFfmpeg({ env: io.env }).path;
   io.out(JSON.stringify({ command: "generate", seed, clips, out: dir, ffmpeg }));
   const m = await generateSyntheticSet(ffmpeg, dir, { seed, clips }, (done, total, clip) => io.writeStderr(`clip ${done}/${total} ${clip.id} (${clip.kind})\n`));
   const questions = m.clips.reduce((n, c) => n + c.questions.length, 0);
-  io.out(`${m.clips.length} clips, ${questions} questions in ${dir}`);
+  const families = new Map<string, number>();
+  for (const q of m.clips.flatMap((c) => c.questions)) families.set(q.family, (families.get(q.family) ?? 0) + 1);
+  io.out(`${m.clips.length} clips, ${questions} questions (${[...families].map(([f, k]) => `${f} ${k}`).join(", ")}) in ${dir}`);
   return 0;
 }
 

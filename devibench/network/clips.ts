@@ -3,13 +3,13 @@
  * set (seed 1, 10 clips of 5 s at 1280x720), text questions only (the embedded engine reads text).
  */
 import { existsSync } from "node:fs";
-import { join } from "node:path";
-import { generateSyntheticSet, loadSyntheticSet, TEXT_TASK } from "../datasets/synthetic.ts";
+import { basename, join } from "node:path";
+import { defaultSyntheticDir, generateSyntheticSet, loadSyntheticSet, TEXT_TASK } from "../datasets/synthetic.ts";
 import type { Sample } from "../types.ts";
 import type { ClipInput } from "./run-clip.ts";
 
 export async function loadBenchClips(ffmpeg: string, cacheRoot: string, count: number, log: (line: string) => void): Promise<ClipInput[]> {
-  const setDir = join(cacheRoot, "synthetic-s1-c10");
+  const setDir = join(cacheRoot, basename(defaultSyntheticDir(1, 10)));
   if (!existsSync(join(setDir, "manifest.json"))) {
     log(`generating the synthetic set in ${setDir}`);
     await generateSyntheticSet(ffmpeg, setDir, { seed: 1, clips: 10 }, (done, total) => log(`  clip ${done}/${total}`));

@@ -4,7 +4,7 @@
  * is. All text from the run (questions and answers come from a CSV and a model) is escaped.
  */
 import type { Method, RunConfig, SampleResult } from "../types.ts";
-import { ALL_TASKS, byRung, methodsOf, networksOf, pct, points, summarize, type SummaryRow } from "./summary.ts";
+import { ALL_FAMILIES, ALL_TASKS, byRung, familiesOf, methodsOf, networksOf, pct, points, summarize, type SummaryRow } from "./summary.ts";
 import { escapeHtml as esc, lineChart, type ChartSeries } from "./svg.ts";
 
 export interface ExampleSide {
@@ -66,6 +66,7 @@ export function renderReport(input: ReportInput): string {
     section("At a glance", headline(rows)),
     section("Accuracy versus bitrate", mainCharts(rows)),
     section("By task type", taskCharts(rows)),
+    familiesOf(rows).length > 0 ? section("By question family", familyTables(rows)) : "",
     section("Table", tables(rows)),
     section("Errors", errorsSection(input.results)),
     section("Examples", examplesSection(input.examples)),
@@ -155,7 +156,7 @@ function taskCharts(rows: readonly SummaryRow[]): string {
     // Most frequent task types first; n is the samples per method and rung.
     const sizes = new Map<string, number>();
     for (const r of rows) {
-      if (r.network === network && r.taskType !== ALL_TASKS) sizes.set(r.taskType, Math.max(sizes.get(r.taskType) ?? 0, r.n));
+      if (r.network === network && r.family === ALL_FAMILIES && r.taskType !== ALL_TASKS) sizes.set(r.taskType, Math.max(sizes.get(r.taskType) ?? 0, r.n));
     }
     const charts = [...sizes]
       .sort((a, b) => b[1] - a[1] || a[0].localeCompare(b[0]))
@@ -164,6 +165,34 @@ function taskCharts(rows: readonly SummaryRow[]): string {
       );
     if (networksOf(rows).length > 1) out.push(`<h3>Network: ${esc(network)}</h3>`);
     out.push(`<div class="grid">${charts.join("\n")}</div>`);
+  }
+  return out.join("\n");
+}
+
+/**
+ * Accuracy per phrasing family (synthetic set: how the question points at the text), per method
+ * and rung: one table per network, a family per row.
+ */
+function familyTables(rows: readonly SummaryRow[]): string {
+  const methods = methodsOf(rows);
+  const out: string[] = [];
+  for (const network of networksOf(rows)) {
+    const kbps = [...byRung(rows, network).keys()];
+    const head1 =
+      `<tr><th class="l" rowspan="2">family</th><th class="l" rowspan="2">task type</th><th rowspan="2">n</th>` +
+      methods.map((m) => `<th colspan="${kbps.length}">${esc(label(m))}</th>`).join("") +
+      "</tr>";
+    const head2 = `<tr>${methods.map(() => kbps.map((k) => `<th>${k} kbps</th>`).join("")).join("")}</tr>`;
+    const body = familiesOf(rows).map((family) => {
+      const rungs = byRung(rows, network, ALL_TASKS, family);
+      const any = [...rungs.values()].flatMap((m) => [...m.values()]);
+      if (any.length === 0) return "";
+      const n = Math.max(...any.map((r) => r.n));
+      const cells = methods.map((method) => kbps.map((k) => `<td>${pct(rungs.get(k)?.get(method)?.accuracy)}</td>`).join("")).join("");
+      return `<tr><td class="l">${esc(family)}</td><td class="l">${esc(any[0]!.taskType)}</td><td>${n}</td>${cells}</tr>`;
+    });
+    if (networksOf(rows).length > 1) out.push(`<h3>Network: ${esc(network)}</h3>`);
+    out.push(`<table>\n${head1}\n${head2}\n${body.filter(Boolean).join("\n")}\n</table>`);
   }
   return out.join("\n");
 }

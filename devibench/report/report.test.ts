@@ -2,7 +2,7 @@ import { describe, expect, it } from "vitest";
 import { parseCsvStrict } from "../datasets/csv.ts";
 import type { Method, ResultStatus, RunConfig, SampleResult } from "../types.ts";
 import { renderReport, type ReportExample } from "./html.ts";
-import { ALL_TASKS, accuracyTable, summarize, summaryCsv } from "./summary.ts";
+import { ALL_FAMILIES, ALL_TASKS, accuracyBreakdown, accuracyTable, summarize, summaryCsv } from "./summary.ts";
 import { escapeHtml } from "./svg.ts";
 
 const config: RunConfig = {
@@ -85,6 +85,7 @@ describe("summarize", () => {
       targetKbps: 100,
       network: "none",
       taskType: ALL_TASKS,
+      family: ALL_FAMILIES,
       n: 4,
       correct: 2,
       accuracy: 2 / 3,
@@ -146,9 +147,9 @@ describe("summarize", () => {
     const records = parseCsvStrict(csv).map((r) => r.fields);
     expect(records[0]).toEqual([
       "method", "target_kbps", "network", "task_type", "n", "correct", "accuracy", "answered", "cannot_answer", "errors", "mean_kbps",
-      "frame_latency_p50_ms", "frame_latency_p95_ms",
+      "frame_latency_p50_ms", "frame_latency_p95_ms", "family",
     ]);
-    expect(records[1]).toEqual(["baseline", "100", "none", "(all)", "4", "2", "0.6667", "2", "1", "1", "100.0", "", ""]);
+    expect(records[1]).toEqual(["baseline", "100", "none", "(all)", "4", "2", "0.6667", "2", "1", "1", "100.0", "", "", "all"]);
     expect(records).toHaveLength(rows.length + 1);
   });
 
@@ -161,6 +162,59 @@ describe("summarize", () => {
     ]);
     expect(lines[3]?.trim().split(/\s+/)).toEqual(["100", "66.7%", "75.0%", "+8.3", "4", "1"]);
     expect(lines[4]?.trim().split(/\s+/)).toEqual(["300", "50.0%", "100.0%", "+50.0", "2", "0"]);
+  });
+});
+
+describe("summarize with phrasing families (synthetic set)", () => {
+  const fam = (r: SampleResult, family: string): SampleResult => ({ ...r, family });
+  // 100 kbps baseline: colour 1 of 2, colour-of 0 of 1; context: colour 2 of 2, colour-of 1 of 1.
+  const rs = [
+    fam(result("baseline", 100, "answered", true, "Text-Rich Understanding"), "colour"),
+    fam(result("baseline", 100, "answered", false, "Text-Rich Understanding"), "colour"),
+    fam(result("baseline", 100, "answered", false, "Attribute Perception"), "colour-of"),
+    fam(result("context", 100, "answered", true, "Text-Rich Understanding"), "colour"),
+    fam(result("context", 100, "answered", true, "Text-Rich Understanding"), "colour"),
+    fam(result("context", 100, "answered", true, "Attribute Perception"), "colour-of"),
+  ];
+  const rows = summarize(rs);
+
+  it("adds one row per method, bitrate and family after today's rows, which keep family \"all\"", () => {
+    const today = rows.filter((r) => r.family === ALL_FAMILIES);
+    expect(today.map((r) => `${r.method} ${r.taskType}`)).toEqual([
+      "baseline (all)", "baseline Attribute Perception", "baseline Text-Rich Understanding",
+      "context (all)", "context Attribute Perception", "context Text-Rich Understanding",
+    ]);
+    expect(rows.slice(0, today.length)).toEqual(today);
+    const perFamily = rows.slice(today.length);
+    expect(perFamily.map((r) => `${r.method} ${r.family} ${r.taskType} ${r.correct}/${r.n}`)).toEqual([
+      "baseline colour Text-Rich Understanding 1/2",
+      "baseline colour-of Attribute Perception 0/1",
+      "context colour Text-Rich Understanding 2/2",
+      "context colour-of Attribute Perception 1/1",
+    ]);
+  });
+
+  it("writes the per-family rows to summary.csv with their family, and the table and headline ignore them", () => {
+    const records = parseCsvStrict(summaryCsv(rows)).map((r) => r.fields);
+    const familyCol = records[0]!.indexOf("family");
+    expect(records.slice(1).map((r) => r[familyCol])).toEqual(["all", "all", "all", "all", "all", "all", "colour", "colour-of", "colour", "colour-of"]);
+    expect(accuracyTable(rows).split("\n")[3]?.trim().split(/\s+/)).toEqual(["100", "33.3%", "100.0%", "+66.7", "3", "0"]);
+  });
+
+  it("gives devibench run --json accuracyByFamily beside today's keys", () => {
+    const b = accuracyBreakdown(rows, "none");
+    expect(b.accuracyByFamily).toEqual({ colour: { baseline: { "100": 0.5 }, context: { "100": 1 } }, "colour-of": { baseline: { "100": 0 }, context: { "100": 1 } } });
+    expect(b.accuracy).toEqual({ baseline: { "100": 1 / 3 }, context: { "100": 1 } });
+    expect(b.accuracyByTask["Attribute Perception"]).toEqual({ baseline: { "100": 0 }, context: { "100": 1 } });
+    expect(b.accuracyByNetwork).toEqual({ none: b.accuracy });
+  });
+
+  it("gives report.html an accuracy table per family, method and rung; none for rows without a family", () => {
+    const html = renderReport({ config, results: rs, examples: [], generatedAt: "t" });
+    expect(html).toContain("By question family");
+    expect(html).toMatch(/<td class="l">colour<\/td><td class="l">Text-Rich Understanding<\/td><td>2<\/td><td>50.0%<\/td><td>100.0%<\/td><\/tr>/);
+    expect(html).toMatch(/<td class="l">colour-of<\/td><td class="l">Attribute Perception<\/td><td>1<\/td><td>0.0%<\/td><td>100.0%<\/td><\/tr>/);
+    expect(renderReport({ config, results, examples: [], generatedAt: "t" })).not.toContain("By question family");
   });
 });
 

@@ -1,15 +1,20 @@
 /**
  * Turns a run's results into numbers: one row per method x target bitrate x network x task type,
- * plus "(all)" rows that pool the task types. Accuracy = correct / (n - errors): an error (video
+ * plus "(all)" rows that pool the task types (family "all"); then, for results that have a phrasing
+ * family (the synthetic set), one row per method x bitrate x network x family. Accuracy = correct / (n - errors): an error (video
  * missing, encoder or model failure) says nothing about what the model saw, so it is counted but
  * not scored; "cannot answer" is a real answer from the model and counts as wrong.
  */
 import { percentile } from "../../sfu/media/stats-window.ts";
 import { csvRow } from "../datasets/csv.ts";
+import { FAMILIES } from "../datasets/synthetic/questions.ts";
 import type { Method, SampleResult } from "../types.ts";
 
 /** The task-type value of rows that pool all task types. */
 export const ALL_TASKS = "(all)";
+
+/** The family value of every row that is not a per-family row. */
+export const ALL_FAMILIES = "all";
 
 export const METHOD_ORDER: readonly Method[] = ["baseline", "context"];
 
@@ -19,6 +24,11 @@ export interface SummaryRow {
   readonly network: string;
   /** A DeViBench task type, or ALL_TASKS. */
   readonly taskType: string;
+  /**
+   * ALL_FAMILIES for the task-type rows; else a phrasing family, the row pooling that family's
+   * results (its task type is the family's, or ALL_TASKS should a family span several).
+   */
+  readonly family: string;
   /** All results in the group, errors included. */
   readonly n: number;
   readonly correct: number;
@@ -43,6 +53,7 @@ interface Tally {
   targetKbps: number;
   network: string;
   taskType: string;
+  family: string;
   n: number;
   correct: number;
   answered: number;
@@ -54,44 +65,42 @@ interface Tally {
   latencies: Map<string, readonly number[]>;
 }
 
-/** Per-group counts; rows come sorted by network, bitrate, method, then task type ("(all)" first). */
+/**
+ * Per-group counts. Rows come sorted by network, bitrate, method, then task type ("(all)" first);
+ * the per-family rows follow all of those, in the same order by family, so a reader of today's
+ * rows finds them where they were.
+ */
 export function summarize(results: readonly SampleResult[]): SummaryRow[] {
   const groups = new Map<string, Tally>();
-  for (const r of results) {
-    for (const taskType of [ALL_TASKS, r.taskType]) {
-      const c = r.condition;
-      const key = JSON.stringify([c.method, c.targetKbps, c.network.name, taskType]);
-      let t = groups.get(key);
-      if (t === undefined) {
-        t = {
-          method: c.method,
-          targetKbps: c.targetKbps,
-          network: c.network.name,
-          taskType,
-          n: 0,
-          correct: 0,
-          answered: 0,
-          cannotAnswer: 0,
-          errors: 0,
-          kbpsSum: 0,
-          kbpsCount: 0,
-          latencies: new Map(),
-        };
-        groups.set(key, t);
-      }
-      t.n++;
-      if (r.status === "error") t.errors++;
-      else if (r.status === "cannot-answer") t.cannotAnswer++;
-      else {
-        t.answered++;
-        if (r.correct) t.correct++;
-      }
-      if (r.frameLatencyMs && r.frameLatencyMs.length > 0) t.latencies.set(JSON.stringify(r.frameLatencyMs), r.frameLatencyMs);
-      if (r.achievedKbps !== null && Number.isFinite(r.achievedKbps)) {
-        t.kbpsSum += r.achievedKbps;
-        t.kbpsCount++;
-      }
+  const add = (r: SampleResult, taskType: string, family: string) => {
+    const c = r.condition;
+    const key = JSON.stringify([c.method, c.targetKbps, c.network.name, family === ALL_FAMILIES ? taskType : "", family]);
+    let t = groups.get(key);
+    if (t === undefined) {
+      t = {
+        method: c.method, targetKbps: c.targetKbps, network: c.network.name, taskType, family,
+        n: 0, correct: 0, answered: 0, cannotAnswer: 0, errors: 0, kbpsSum: 0, kbpsCount: 0, latencies: new Map(),
+      };
+      groups.set(key, t);
     }
+    if (t.taskType !== taskType) t.taskType = ALL_TASKS;
+    t.n++;
+    if (r.status === "error") t.errors++;
+    else if (r.status === "cannot-answer") t.cannotAnswer++;
+    else {
+      t.answered++;
+      if (r.correct) t.correct++;
+    }
+    if (r.frameLatencyMs && r.frameLatencyMs.length > 0) t.latencies.set(JSON.stringify(r.frameLatencyMs), r.frameLatencyMs);
+    if (r.achievedKbps !== null && Number.isFinite(r.achievedKbps)) {
+      t.kbpsSum += r.achievedKbps;
+      t.kbpsCount++;
+    }
+  };
+  for (const r of results) {
+    add(r, ALL_TASKS, ALL_FAMILIES);
+    add(r, r.taskType, ALL_FAMILIES);
+    if (r.family !== undefined) add(r, r.taskType, r.family);
   }
   const rows: SummaryRow[] = [...groups.values()].map((t) => {
     const scored = t.n - t.errors;
@@ -100,6 +109,7 @@ export function summarize(results: readonly SampleResult[]): SummaryRow[] {
       targetKbps: t.targetKbps,
       network: t.network,
       taskType: t.taskType,
+      family: t.family,
       n: t.n,
       correct: t.correct,
       accuracy: scored > 0 ? t.correct / scored : null,
@@ -118,13 +128,22 @@ function latencyPercentiles(values: number[]): { frameLatencyP50Ms: number | nul
   return { frameLatencyP50Ms: r(percentile(values, 50)), frameLatencyP95Ms: r(percentile(values, 95)) };
 }
 
+function familyRank(f: string): number {
+  if (f === ALL_FAMILIES) return -1;
+  const k = (FAMILIES as readonly string[]).indexOf(f);
+  return k < 0 ? FAMILIES.length : k;
+}
+
 function compareRows(a: SummaryRow, b: SummaryRow): number {
+  const pooled = (r: SummaryRow) => (r.family === ALL_FAMILIES ? 0 : 1);
   return (
+    pooled(a) - pooled(b) ||
     a.network.localeCompare(b.network) ||
     a.targetKbps - b.targetKbps ||
     methodRank(a.method) - methodRank(b.method) ||
-    (a.taskType === ALL_TASKS ? -1 : 0) - (b.taskType === ALL_TASKS ? -1 : 0) ||
-    a.taskType.localeCompare(b.taskType)
+    (a.family === ALL_FAMILIES
+      ? (a.taskType === ALL_TASKS ? -1 : 0) - (b.taskType === ALL_TASKS ? -1 : 0) || a.taskType.localeCompare(b.taskType)
+      : familyRank(a.family) - familyRank(b.family) || a.family.localeCompare(b.family))
   );
 }
 
@@ -149,6 +168,7 @@ export function summaryCsv(rows: readonly SummaryRow[]): string {
     "mean_kbps",
     "frame_latency_p50_ms",
     "frame_latency_p95_ms",
+    "family",
   ];
   const lines = rows.map((r) =>
     csvRow([
@@ -165,6 +185,7 @@ export function summaryCsv(rows: readonly SummaryRow[]): string {
       r.meanKbps === null ? "" : r.meanKbps.toFixed(1),
       r.frameLatencyP50Ms ?? "",
       r.frameLatencyP95Ms ?? "",
+      r.family,
     ]),
   );
   return [csvRow(header), ...lines].join("\r\n") + "\r\n";
@@ -181,16 +202,21 @@ export function points(diff: number): string {
   return `${p >= 0 ? "+" : "-"}${Math.abs(p).toFixed(1)}`;
 }
 
-/** The "(all)" rows of one network, indexed by bitrate then method. */
-export function byRung(rows: readonly SummaryRow[], network: string, taskType = ALL_TASKS): Map<number, Map<Method, SummaryRow>> {
+/** The "(all)" rows of one network (or one task type's, or one family's), indexed by bitrate then method. */
+export function byRung(rows: readonly SummaryRow[], network: string, taskType = ALL_TASKS, family = ALL_FAMILIES): Map<number, Map<Method, SummaryRow>> {
   const out = new Map<number, Map<Method, SummaryRow>>();
   for (const r of rows) {
-    if (r.network !== network || r.taskType !== taskType) continue;
+    if (r.network !== network || r.family !== family || (family === ALL_FAMILIES && r.taskType !== taskType)) continue;
     let m = out.get(r.targetKbps);
     if (m === undefined) out.set(r.targetKbps, (m = new Map()));
     m.set(r.method, r);
   }
   return new Map([...out].sort((a, b) => a[0] - b[0]));
+}
+
+/** The phrasing families in the rows, in FAMILIES order (unknown ones last). */
+export function familiesOf(rows: readonly SummaryRow[]): string[] {
+  return [...new Set(rows.map((r) => r.family).filter((f) => f !== ALL_FAMILIES))].sort((a, b) => familyRank(a) - familyRank(b) || a.localeCompare(b));
 }
 
 export function networksOf(rows: readonly SummaryRow[]): string[] {
@@ -199,6 +225,34 @@ export function networksOf(rows: readonly SummaryRow[]): string[] {
 
 export function methodsOf(rows: readonly SummaryRow[]): Method[] {
   return [...new Set(rows.map((r) => r.method))].sort((a, b) => methodRank(a) - methodRank(b));
+}
+
+type ByKbps = Record<string, number | null>;
+
+/**
+ * The accuracies `devibench run --json` prints: `accuracy` (method -> kbps), `accuracyByTask` and
+ * `accuracyByFamily` (task type or family -> method -> kbps), all for the first network; and
+ * `accuracyByNetwork` (network -> method -> kbps) for every network.
+ */
+export function accuracyBreakdown(rows: readonly SummaryRow[], firstNetwork: string | undefined): {
+  accuracy: Record<string, ByKbps>;
+  accuracyByTask: Record<string, Record<string, ByKbps>>;
+  accuracyByFamily: Record<string, Record<string, ByKbps>>;
+  accuracyByNetwork: Record<string, Record<string, ByKbps>>;
+} {
+  const accuracy: Record<string, ByKbps> = {};
+  const byTask: Record<string, Record<string, ByKbps>> = {};
+  const byFamily: Record<string, Record<string, ByKbps>> = {};
+  const byNetwork: Record<string, Record<string, ByKbps>> = {};
+  for (const r of rows) {
+    const kbps = String(r.targetKbps);
+    if (r.taskType === ALL_TASKS && r.family === ALL_FAMILIES) ((byNetwork[r.network] ??= {})[r.method] ??= {})[kbps] = r.accuracy;
+    if (r.network !== firstNetwork) continue;
+    if (r.family !== ALL_FAMILIES) ((byFamily[r.family] ??= {})[r.method] ??= {})[kbps] = r.accuracy;
+    else if (r.taskType === ALL_TASKS) (accuracy[r.method] ??= {})[kbps] = r.accuracy;
+    else ((byTask[r.taskType] ??= {})[r.method] ??= {})[kbps] = r.accuracy;
+  }
+  return { accuracy, accuracyByTask: byTask, accuracyByFamily: byFamily, accuracyByNetwork: byNetwork };
 }
 
 /**

@@ -343,7 +343,8 @@ async function answerOne(
 
 function result(s: Sample, c: Condition, r: Partial<SampleResult> & Pick<SampleResult, "status">): SampleResult {
   return {
-    sampleId: s.id, dataset: s.dataset, taskType: s.taskType, question: s.question, reference: s.answer, condition: c,
+    sampleId: s.id, dataset: s.dataset, taskType: s.taskType, ...(s.family !== undefined ? { family: s.family } : {}),
+    question: s.question, reference: s.answer, condition: c,
     answer: null, correct: false, scoring: "none", achievedKbps: null, frames: 0, encodeMs: null, answerMs: null,
     finishedAt: new Date().toISOString(), ...r,
   };

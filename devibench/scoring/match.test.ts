@@ -11,6 +11,7 @@ describe("normalizeAnswer", () => {
     ["“Yellow”", "yellow"],
     ["12.49", "12.49"],
     ["En-Nesyri", "en-nesyri"],
+    ["Gray.", "grey"],
   ])("normalises %j to %j", (input, out) => {
     expect(normalizeAnswer(input)).toBe(out);
   });
@@ -23,6 +24,7 @@ describe("matchShortAnswer", () => {
     expect(matchShortAnswer("7:58pm", "7:58 PM")).toBe(true);
     expect(matchShortAnswer("four", "4")).toBe(true);
     expect(matchShortAnswer("$12.49", "12.49")).toBe(true);
+    expect(matchShortAnswer("It is gray", "grey")).toBe(true);
   });
 
   it("with the reference inside a sentence and no competing number, matches", () => {

@@ -8,6 +8,7 @@
  *     "7:58pm" after step 5), other punctuation becomes a space, articles (a, an, the) dropped.
  *  4. Whitespace collapsed.
  *  5. "am"/"pm" joined to the time before them.
+ *  6. "gray" spelt "grey", so a colour answer is not wrong for its spelling.
  * Then the answer matches when the normalised strings are equal, or when the answer contains the
  * reference as a whole run of tokens and no other number (so "The gate is K42." matches "K42",
  * but "3 or 4" does not match "3").
@@ -36,7 +37,8 @@ export function normalizeAnswer(text: string): string {
   const out: string[] = [];
   for (const t of tokens) {
     const n = NUMBER_WORDS.indexOf(t);
-    const tok = n >= 0 ? String(n) : t.replace(/^[-:/]+|[-:/]+$/g, "");
+    const bare = t.replace(/^[-:/]+|[-:/]+$/g, "");
+    const tok = n >= 0 ? String(n) : bare === "gray" ? "grey" : bare;
     if (tok === "") continue;
     if ((tok === "am" || tok === "pm") && out.length > 0 && /\d$/.test(out[out.length - 1]!)) {
       out[out.length - 1] += tok;

@@ -1,13 +1,15 @@
 /**
  * Synthetic test clips made offline with ffmpeg's own sources, seeded so that the same seed gives
- * the same pixels: a textured background that keeps moving (a cellular automaton texture blended
- * over drifting colour gradients, plus a moving block), and signs with small text whose boxes are
- * known. The clip is stored losslessly (H.264 at QP 0), so it is the reference for quality metrics.
+ * the same pixels: a background (by default a textured one that keeps moving: a cellular automaton
+ * texture blended over drifting colour gradients; backgrounds.ts has still ones too), a moving
+ * block, and signs with small text whose boxes are known. The clip is stored losslessly (H.264 at
+ * QP 0), so it is the reference for quality metrics.
  */
-import { existsSync } from "node:fs";
 import { EncoderError } from "../errors.ts";
 import type { Region } from "../importance/map.ts";
 import { runFfmpeg } from "../ffmpeg/run.ts";
+import { backgroundGraph, type BackgroundSpec } from "./backgrounds.ts";
+import { FONT_FACES, resolveFont, type FaceName, type FontResolver } from "./fonts.ts";
 import { mulberry32, pick, randInt, type Rng } from "./prng.ts";
 
 export interface SignSpec {
@@ -20,8 +22,14 @@ export interface SignSpec {
   readonly lines: readonly string[];
   /** Font size of the first line in pixels; later lines are 3/4 of it. */
   readonly fontPx: number;
-  /** DejaVu face (default sans); the first line is bold. */
+  /** DejaVu face (default sans); the first line is bold. `face` overrides it. */
   readonly font?: "sans" | "serif" | "mono";
+  /** A face from fonts.ts by its files (e.g. "lato", "liberation-serif"); missing files fall back to DejaVu. */
+  readonly face?: FaceName;
+  /** Whether the first line is bold (default true). */
+  readonly firstLineBold?: boolean;
+  /** Lines start at the left padding (default), or are centred (a one-line sign: both ways). */
+  readonly align?: "left" | "center";
   /** Colours as 0xRRGGBB strings (default dark text on off-white). */
   readonly textColor?: string;
   readonly backgroundColor?: string;
@@ -58,6 +66,8 @@ export interface ClipSpec {
   readonly wobbleRad?: number;
   /** Filled rectangles drawn over the background, under the signs. */
   readonly boxes?: readonly BoxSpec[];
+  /** What is behind everything (default: today's moving texture). */
+  readonly background?: BackgroundSpec;
 }
 
 export interface GeneratedClip extends ClipSpec {
@@ -102,47 +112,59 @@ export function signRegions(spec: ClipSpec): Region[] {
   return spec.signs.map((s) => ({ x: s.x, y: s.y, width: s.width, height: s.height }));
 }
 
-const FONT_DIR = "/usr/share/fonts/truetype/dejavu";
-const FACES = { sans: ["DejaVuSans", "Sans"], serif: ["DejaVuSerif", "Serif"], mono: ["DejaVuSansMono", "Monospace"] } as const;
+const DEJAVU: Record<"sans" | "serif" | "mono", FaceName> = { sans: "dejavu-sans", serif: "dejavu-serif", mono: "dejavu-mono" };
 
-function fontArg(face: "sans" | "serif" | "mono", bold: boolean): string {
-  const [file, family] = FACES[face];
-  const path = `${FONT_DIR}/${file}${bold ? "-Bold" : ""}.ttf`;
-  // Debian's fonts-dejavu-core; elsewhere let fontconfig find a face of the same kind.
-  return existsSync(path) ? `fontfile=${path}` : `font=${family}${bold ? "\\:style=Bold" : ""}`;
-}
+/** Sign text may only use these (drawtext gets it inside single quotes, with `:` escaped). */
+const SAFE_TEXT = /^[\w .:,#/+()&-]*$/;
 
-/** Escapes text for drawtext inside a single-quoted filter argument. */
-function drawtextEscape(text: string): string {
-  if (!/^[\w .:,#/+()-]*$/.test(text)) {
-    throw new EncoderError("INVALID_OPTION", `sign text may only use letters, digits, spaces and .:,#/+()-, got ${JSON.stringify(text)}`);
+/** Escapes text for drawtext inside a single-quoted filter argument; refuses anything unsafe. */
+export function drawtextEscape(text: string): string {
+  if (!SAFE_TEXT.test(text)) {
+    throw new EncoderError("INVALID_OPTION", `sign text may only use letters, digits, spaces and .:,#/+()&-, got ${JSON.stringify(text)}`);
   }
   return text.replace(/:/g, "\\:");
 }
 
-export function clipFilterGraph(spec: ClipSpec): string {
+/** A colour for a filter option: 0xRRGGBB, or an ffmpeg colour name (letters only). */
+function colourArg(c: string, field: string): string {
+  if (!/^(0x[0-9a-fA-F]{6}|[a-zA-Z]+)$/.test(c)) {
+    throw new EncoderError("INVALID_OPTION", `${field} must be a 0xRRGGBB colour or a colour name, got ${JSON.stringify(c)}`);
+  }
+  return c;
+}
+
+/** The clip's filter graph; `fonts` replaces the file system check and the stderr notice (tests). */
+export function clipFilterGraph(spec: ClipSpec, fonts: FontResolver = {}): string {
   const { width: w, height: h, fps, seed, durationSec } = spec;
-  const cw = Math.max(16, Math.round(w / 4));
-  const ch = Math.max(16, Math.round(h / 4));
+  const bg = backgroundGraph(spec.background ?? { kind: "texture" }, w, h, fps, seed);
   const parts = [
-    `cellauto=s=${cw}x${ch}:rule=110:rate=${fps}:seed=${seed}:random_fill_ratio=0.5,scale=${w}:${h}:flags=bicubic,gblur=sigma=2,format=yuv420p[tex]`,
-    `gradients=s=${w}x${h}:rate=${fps}:c0=0x30405a:c1=0x8a6b3a:c2=0x2f6b4a:speed=0.02:seed=${seed},format=yuv420p[grad]`,
-    `[grad][tex]blend=all_mode=overlay:all_opacity=0.3,` +
+    ...bg.parts,
+    bg.head +
       // A darker block crossing the picture, so that not all motion is the texture's scroll.
       `drawbox=x='mod(t*${Math.round(w / 6)}\\,${w})':y=${Math.round(h * 0.6)}:w=${Math.round(w / 10)}:h=${Math.round(h / 8)}:color=0x202830@0.8:t=fill` +
-      (spec.boxes ?? []).map((b) => `,drawbox=x=${b.x}:y=${b.y}:w=${b.width}:h=${b.height}:color=${b.color}:t=fill`).join("") +
+      (spec.boxes ?? []).map((b, i) => `,drawbox=x=${b.x}:y=${b.y}:w=${b.width}:h=${b.height}:color=${colourArg(b.color, `box ${i} color`)}:t=fill`).join("") +
       "[bg0]",
   ];
   let last = "bg0";
   spec.signs.forEach((s, i) => {
     const pad = Math.max(4, Math.round(s.fontPx * 0.6));
     const small = Math.max(8, Math.round(s.fontPx * 0.75));
+    const face = s.face ?? DEJAVU[s.font ?? "sans"];
+    const centred = s.align === "center";
+    const color = colourArg(s.textColor ?? "0x202020", `sign ${i} textColor`);
     const texts = s.lines.map((line, k) => {
       const size = k === 0 ? s.fontPx : small;
-      const y = pad + (k === 0 ? 0 : s.fontPx + Math.round(pad * 0.8) + (k - 1) * Math.round(small * 1.4));
-      return `drawtext=${fontArg(s.font ?? "sans", k === 0)}:expansion=none:text='${drawtextEscape(line)}':fontsize=${size}:fontcolor=${s.textColor ?? "0x202020"}:x=${pad}:y=${y}`;
+      const bold = k === 0 && s.firstLineBold !== false;
+      const font = resolveFont(face, bold, line, fonts);
+      const fontsize = Math.max(6, Math.round(size * font.sizeScale));
+      const x = centred ? "(w-text_w)/2" : String(pad);
+      // One centred line sits in the middle of its panel; otherwise lines go down from the top.
+      const y = centred && s.lines.length === 1
+        ? "(h-text_h)/2"
+        : String(pad + (k === 0 ? 0 : s.fontPx + Math.round(pad * 0.8) + (k - 1) * Math.round(small * 1.4)));
+      return `drawtext=${font.arg}:expansion=none:text='${drawtextEscape(line)}':fontsize=${fontsize}:fontcolor=${color}:x=${x}:y=${y}`;
     });
-    parts.push(`color=c=${s.backgroundColor ?? "0xf2f2e8"}:s=${s.width}x${s.height}:r=${fps},format=yuv420p,${texts.join(",")}[sign${i}]`);
+    parts.push(`color=c=${colourArg(s.backgroundColor ?? "0xf2f2e8", `sign ${i} backgroundColor`)}:s=${s.width}x${s.height}:r=${fps},format=yuv420p,${texts.join(",")}[sign${i}]`);
     parts.push(`[${last}][sign${i}]overlay=x=${s.x}:y=${s.y}:shortest=1[bg${i + 1}]`);
     last = `bg${i + 1}`;
   });
@@ -169,6 +191,9 @@ export function validateClipSpec(spec: ClipSpec): void {
   spec.signs.forEach((s, i) => {
     if (s.x < 0 || s.y < 0 || s.x + s.width > spec.width || s.y + s.height > spec.height || s.width <= 0 || s.height <= 0) {
       throw new EncoderError("INVALID_OPTION", `sign ${i} (${s.x},${s.y} ${s.width}x${s.height}) must lie inside the ${spec.width}x${spec.height} clip`);
+    }
+    if (s.face !== undefined && !(s.face in FONT_FACES)) {
+      throw new EncoderError("INVALID_OPTION", `sign ${i} face must be one of ${Object.keys(FONT_FACES).join(", ")}, got ${JSON.stringify(s.face)}`);
     }
   });
 }

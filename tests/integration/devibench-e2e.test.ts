@@ -121,12 +121,15 @@ describe("devibench run against an OpenAI-protocol stand-in", () => {
     expect(html).toContain("data:image/jpeg;base64,");
     const last = JSON.parse(res.out[res.out.length - 1]!) as {
       samples: number; network: string; accuracy: Record<string, Record<string, number>>; accuracyByNetwork: Record<string, Record<string, Record<string, number>>>;
+      accuracyByFamily: Record<string, unknown>;
     };
     expect(last.samples).toBe(3);
     expect(last.accuracy.baseline!["200"]).toBeCloseTo(2 / 3, 5);
     expect(last.accuracy.context!["200"]).toBeCloseTo(2 / 3, 5);
     expect(last.network).toBe("none");
     expect(last.accuracyByNetwork).toEqual({ none: last.accuracy });
+    // DeViBench rows carry no phrasing family.
+    expect(last.accuracyByFamily).toEqual({});
   });
 
   it("run again in the same folder, resumes: asks nothing that is already done", async () => {

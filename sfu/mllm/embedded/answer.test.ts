@@ -113,7 +113,7 @@ describe("answer extraction", () => {
   it("does not answer from a value with an unsure character", () => {
     const blurred = [line("GATE K42", 800, 208, 130), unsure("SEAT 1BD", 5, 0.56)];
     const a = analyzeQuestion("Which seat is written on the sign?");
-    expect(answerFromLines(a, blurred)).toEqual({ answer: null, miss: "unclear", detail: "SEAT 1BD" });
+    expect(answerFromLines(a, blurred)).toMatchObject({ answer: null, miss: "unclear", detail: "SEAT 1BD" });
     // An unsure character in the label is fine: the label is matched loosely anyway.
     expect(ask("Which seat is written on the sign?", [unsure("SEAT 18D", 1, 0.4)])).toBe("18D");
     expect(ask("What gate number is shown on the sign?", blurred)).toBe("K42");

@@ -28,7 +28,7 @@ const STOP = new Set(
   ("a an the is are was were be been am do does did of on in at to for from by with and or it its this that these " +
     "those there here what which who whom whose when where why how please tell me you your i we they he she his her " +
     "their our can could would should will shall may might must has have had about into onto over as than then so " +
-    "just also any some all according").split(" "),
+    "just also any some all according off out upon").split(" "),
 );
 /** Words that say where or how text appears, never what it says. */
 const GENERIC = new Set(
