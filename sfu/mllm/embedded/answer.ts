@@ -339,7 +339,9 @@ function explain(a: QuestionAnalysis, f: FrameAnswer): string {
     case "no-colour":
       return `I cannot see ${describeReference(a).replace(/^text/, "any such text")}${seen ? `; I can read ${listOf(seen)}` : ""}.`;
     default:
-      if (a.kind === "colour") return NOT_TEXT_ANSWER;
+      // A colour question about a thing ("the car"), not about text it shows ("the sign that says
+      // EXIT", "the 23:21 sign"): the engine cannot see things.
+      if (a.kind === "colour" && !about.some((w) => a.textWords.includes(w))) return NOT_TEXT_ANSWER;
       return about.length > 0
         ? `I cannot answer that: none of the text I can read mentions ${about.map((w) => `"${w}"`).join(" or ")}${seen ? ` (I can read ${listOf(seen)})` : ""}.`
         : "I cannot answer that: the text I can read does not settle the question.";

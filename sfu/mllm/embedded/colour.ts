@@ -206,6 +206,37 @@ export function twoClusters(xs: readonly Oklab[]): { a: Oklab; b: Oklab; inA: bo
 }
 
 /**
+ * Undoes what video coding does to the colour of letters. H.264 and VP8 code colour at half the
+ * resolution of brightness (4:2:0), so the colour of strokes a few pixels wide is averaged with
+ * the panel around them: coloured letters on white lose about half their chroma, and white
+ * letters on a red panel turn pink. So the part of the letters' chroma that points towards the
+ * panel's colour (up to 60% of the panel's own chroma) is taken as bleed and removed, and the
+ * rest is restored by 1.5 (half lost, less what the core pixels kept). Brightness is coded at
+ * full resolution, but the strokes of small letters (a box under ~32 px high) are only a pixel or
+ * two wide, so blur and anti-aliasing pull them towards the panel too: the contrast of letters
+ * that stay near grey (black or white ones) is restored by up to 1.5 at 16 px.
+ */
+export function letterColour(text: Oklab, panel: Oklab, boxHeightPx = 32): Oklab {
+  const pc = Math.hypot(panel[1], panel[2]);
+  let [a, b] = [text[1], text[2]];
+  if (pc > 0.03) {
+    const [ua, ub] = [panel[1] / pc, panel[2] / pc];
+    const along = a * ua + b * ub;
+    const bleed = Math.max(0, Math.min(along, 0.6 * pc));
+    a -= bleed * ua;
+    b -= bleed * ub;
+  }
+  a *= 1.5;
+  b *= 1.5;
+  // Brightness is restored only for letters that stay near grey: black or white letters blended
+  // with their panel read as grey, while coloured letters keep their measured brightness (their
+  // darkest core pixels are already about right, and darkening them would turn dark green black).
+  const kL = Math.hypot(a, b) < 0.06 ? 1 + Math.min(0.5, Math.max(0, (32 - boxHeightPx) / 32)) : 1;
+  const L = Math.min(1, Math.max(0, panel[0] + (text[0] - panel[0]) * kL));
+  return [L, a, b];
+}
+
+/**
  * The colours of a text box in a frame. The background is the cluster that holds most of the
  * box's outer edge (between and around the letters); the ring around the box, half a text height
  * wide, gives the surround.
@@ -225,7 +256,11 @@ export function boxColours(frame: VideoFrame, box: PixelBox): BoxColours {
   const aIsBackground = edgeA * 2 >= edge.length;
   const background = dominant(inside.filter((_, i) => inA[i] === aIsBackground));
   const textPixels = inside.filter((_, i) => inA[i] !== aIsBackground);
-  const text = textPixels.length > 0 ? dominant(textPixels) : background;
+  // The letters' own colour is at the core of their strokes: small and thin letters are mostly
+  // edge, where anti-aliasing and chroma subsampling (4:2:0 halves colour resolution) blend them
+  // with the background. The pixels farthest from the background are the core.
+  const core = [...textPixels].sort((p, q) => distance(q, background) - distance(p, background)).slice(0, Math.max(1, Math.ceil(textPixels.length * 0.35)));
+  const text = core.length > 0 && textPixels.length > 0 ? letterColour(dominant(core), background, b.height) : background;
   const ring = Math.max(2, Math.round(b.height * 0.5));
   const outer = clampBox({ x: b.x - ring, y: b.y - ring, width: b.width + 2 * ring, height: b.height + 2 * ring }, frame.width, frame.height);
   const around = samples(frame, outer, 1200, b);

@@ -21,6 +21,7 @@ import { detectText, type DetectorOptions } from "./detector.ts";
 import { readingOrder, toNormalized, type PixelBox, type TextBox, type TextLine } from "./geometry.ts";
 import { blocksOf, ground, TIE_RATIO } from "./grounding.ts";
 import { loadOcrModels, type OcrModels } from "./models.ts";
+import { boxKey, frameKey, ReadCache } from "./read-cache.ts";
 import { recognizeBoxes, type RecognizerOptions } from "./recognizer.ts";
 import { mergeRows } from "./text-match.ts";
 
@@ -94,6 +95,8 @@ export class EmbeddedOcrEngine implements MllmClient {
   private readonly options: EmbeddedOcrOptions;
   private readonly queue = new SerialQueue();
   private models: Promise<OcrModels> | null = null;
+  /** Boxes and readings of the last frames read (read-cache.ts). */
+  private readonly cache = new ReadCache();
 
   constructor(options: EmbeddedOcrOptions = {}) {
     this.options = options;
@@ -121,9 +124,12 @@ export class EmbeddedOcrEngine implements MllmClient {
   /** Where text is in the frame (detector only: about half the cost of readText). */
   async detectText(frame: VideoFrame, signal?: AbortSignal): Promise<TextBox[]> {
     const models = await this.load();
+    const entry = this.cache.entry(frameKey(frame));
+    if (entry.boxes) return entry.boxes;
     return this.queue.run(async () => {
       throwIfAborted(signal);
-      return readingOrder(await detectText(models.detector, frame, this.options.detector));
+      entry.boxes ??= readingOrder(await detectText(models.detector, frame, this.options.detector));
+      return entry.boxes;
     });
   }
 
@@ -132,20 +138,9 @@ export class EmbeddedOcrEngine implements MllmClient {
    * each line is printed on, its letters, its surroundings: grounding by colour needs them).
    */
   async readText(frame: VideoFrame, signal?: AbortSignal): Promise<TextLine[]> {
-    const models = await this.load();
-    return this.queue.run(async () => {
-      throwIfAborted(signal);
-      const boxes = await detectText(models.detector, frame, this.options.detector);
-      throwIfAborted(signal);
-      const read = await recognizeBoxes(
-        models.recognizer,
-        models.charset,
-        frame,
-        boxes.map((b) => b.box),
-        this.options.recognizer,
-      );
-      return readingOrder(mergeRows(read.filter((l) => l.text !== ""))).map((l) => ({ ...l, colours: boxColours(frame, l.box) }));
-    });
+    const boxes = await this.detectText(frame, signal);
+    throwIfAborted(signal);
+    return this.readBoxes(frame, boxes.map((b) => b.box), signal);
   }
 
   /**
@@ -162,11 +157,17 @@ export class EmbeddedOcrEngine implements MllmClient {
   /** Reads the text in given boxes of a frame (no detection), as readText does for all. */
   async readBoxes(frame: VideoFrame, boxes: readonly PixelBox[], signal?: AbortSignal): Promise<TextLine[]> {
     const models = await this.load();
-    return this.queue.run(async () => {
-      throwIfAborted(signal);
-      const read = await recognizeBoxes(models.recognizer, models.charset, frame, boxes, this.options.recognizer);
-      return readingOrder(mergeRows(read.filter((l) => l.text !== ""))).map((l) => ({ ...l, colours: boxColours(frame, l.box) }));
-    });
+    const entry = this.cache.entry(frameKey(frame));
+    const todo = boxes.filter((b) => !entry.read.has(boxKey(b)));
+    if (todo.length > 0) {
+      await this.queue.run(async () => {
+        throwIfAborted(signal);
+        const read = await recognizeBoxes(models.recognizer, models.charset, frame, todo, this.options.recognizer);
+        read.forEach((l, i) => entry.read.set(boxKey(todo[i]!), l));
+      });
+    }
+    const read = boxes.map((b) => entry.read.get(boxKey(b))!).filter((l) => l !== undefined);
+    return readingOrder(mergeRows(read.filter((l) => l.text !== ""))).map((l) => ({ ...l, colours: boxColours(frame, l.box) }));
   }
 
   /**

@@ -148,9 +148,13 @@ export function ground(a: QuestionAnalysis, blocks: readonly Block[], o: Groundi
   if (ref.horizontal) apply(`h:${ref.horizontal}`, positionScores(cx, ref.horizontal === "left" ? "low" : ref.horizontal === "right" ? "high" : "mid"));
   if (ref.vertical) apply(`v:${ref.vertical}`, positionScores(cy, ref.vertical === "top" ? "low" : ref.vertical === "bottom" ? "high" : "mid"));
   if (ref.size) {
+    // How big a sign or its text looks: its letters' height and its extent (square root of the
+    // area), each relative to the biggest (or smallest) in view. Box heights alone mislead: the
+    // detector's margin is a larger share of small text, and capitals-only lines have no descenders.
     const h = blocks.map(textHeight);
-    const [lo, hi] = [Math.min(...h), Math.max(...h)];
-    apply(`size:${ref.size}`, h.map((x) => (ref.size === "big" ? x / hi : lo / x) ** 2));
+    const e = blocks.map((b) => Math.sqrt(b.box.width * b.box.height));
+    const [hLo, hHi, eLo, eHi] = [Math.min(...h), Math.max(...h), Math.min(...e), Math.max(...e)];
+    apply(`size:${ref.size}`, blocks.map((_, i) => (ref.size === "big" ? (h[i]! / hHi) * (e[i]! / eHi) : (hLo / h[i]!) * (eLo / e[i]!))));
   }
   if (!constrained) {
     const p = blocks.map((b) => prominence(b, o));

@@ -22,6 +22,11 @@ export interface QuestionAnalysis {
   readonly reference: Reference;
   /** For a colour question: the colour of what the text is on (a sign), or of the text itself. */
   readonly colourOf: "surface" | "text";
+  /**
+   * Words that quote text on the picture rather than name a thing: written in capitals in a
+   * mixed-case question ("the EXIT sign"), quoted, or holding a digit ("23:21", "B17"); lower case.
+   */
+  readonly textWords: readonly string[];
 }
 
 const STOP = new Set(
@@ -77,7 +82,10 @@ export function analyzeQuestion(question: string): QuestionAnalysis {
   // ("What's on the blue sign?").
   const mode: "value" | "whole" = (WHOLE.test(q) && kindWords.length === 0) || (contentWords.length === 0 && valueType === null) ? "whole" : "value";
   const colourOf: "surface" | "text" = all.some((w) => TEXT_WORDS.has(w)) || /\b(written|printed)\s+in\b/.test(q) ? "text" : "surface";
-  const base = { contentWords, kindWords, valueType, mode, reference, colourOf };
+  const quoted = [...question.matchAll(/["\u201c\u2018']([^"\u201d\u2019']{1,80})["\u201d\u2019']/g)].flatMap((m) => words(m[1]!));
+  const shouted = /[a-z]/.test(question) ? [...question.matchAll(/\b[A-Z][A-Z0-9:./-]+\b/g)].flatMap((m) => words(m[0])) : [];
+  const textWords = [...new Set([...quoted, ...shouted, ...all.filter((w) => /\p{N}/u.test(w))])];
+  const base = { contentWords, kindWords, valueType, mode, reference, colourOf, textWords };
   const not = (kind: QuestionKind): QuestionAnalysis => ({ ...base, kind });
   if (COLOUR.test(q)) return not("colour");
   if (HOW_MUCH_PRICE.test(q)) return { ...base, kind: "read-text", mode: "value", valueType: "price" };

@@ -12,12 +12,17 @@ export function normalizeToken(token: string): string {
   return token.toLowerCase().replace(/^[^\p{L}\p{N}]+|[^\p{L}\p{N}]+$/gu, "");
 }
 
-/** Words of a question or line, lower case, punctuation dropped. */
+/**
+ * Words of a question or line, lower case, punctuation dropped, except inside a token that mixes
+ * letters and digits or joins digits ("23:21", "1486-x", "b-17", "12.50" stay whole: they are what a
+ * sign shows, and split they match nothing).
+ */
 export function words(text: string): string[] {
   return text
     .toLowerCase()
     .replace(/['\u2019]s\b/g, "")
-    .split(/[^\p{L}\p{N}]+/u)
+    .split(/[^\p{L}\p{N}:./-]+/u)
+    .flatMap((w) => (/\p{N}/u.test(w) ? [w.replace(/^[:./-]+|[:./-]+$/g, "")] : w.split(/[:./-]+/)))
     .filter((w) => w !== "");
 }
 
