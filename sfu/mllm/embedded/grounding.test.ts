@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
 import { analyzeQuestion, answerQuestion, rankRegions } from "./answer.ts";
-import { boxColours, colourMatch, colourRegion, hexToOklab, nameColour, oklab } from "./colour.ts";
+import { boxColours, colourMatch, colourRegion, hexToOklab, letterColour, nameColour, oklab } from "./colour.ts";
 import type { TextLine } from "./geometry.ts";
 import { blocksOf, ground } from "./grounding.ts";
 import { parseReference } from "./reference.ts";
@@ -62,6 +62,18 @@ describe("colour naming in OKLab", () => {
     expect(c.textShare).toBeLessThan(0.5);
     expect(oklab(0, 0, 0)[0]).toBeCloseTo(0, 5);
     expect(oklab(255, 255, 255)[0]).toBeCloseTo(1, 3);
+  });
+});
+
+describe("letterColour: what video coding did to thin letters, undone", () => {
+  it("white letters on red that read pink are white; dark green letters on white that read grey-green are green", () => {
+    // Measured on 800 kbps H.264 frames of the synthetic set (core pixels of 21-22 px boxes).
+    expect(nameColour(letterColour([0.9, 0.05, 0.02], hexToOklab("c62828"), 22)).name).toBe("white");
+    expect(nameColour(letterColour([0.39, -0.05, 0.03], hexToOklab("fafaf5"), 21)).name).toBe("green");
+  });
+  it("black letters blended grey on a small box are black again; big letters keep their brightness", () => {
+    expect(nameColour(letterColour([0.41, -0.01, 0.01], hexToOklab("ffffff"), 19)).name).toBe("black");
+    expect(nameColour(letterColour([0.41, -0.01, 0.01], hexToOklab("ffffff"), 40)).name).toBe("grey");
   });
 });
 
@@ -134,6 +146,20 @@ describe("grounding: which text the question means", () => {
     expect(answer("What color is the HARBOR sign?", STREET).text).toBe("blue");
     expect(answer("What colour are the letters of the EXIT sign?", STREET).text).toBe("red");
     expect(answer("What colour is the sign on the bottom right?", STREET).text).toBe("green");
+  });
+
+  it("names a sign by the code it shows (23:21, B17 stay whole words)", () => {
+    const signs = [line("23:21", 200, 200, { panel: "2050d0", ink: "ffffff", h: 20 }), line("LOST PROPERTY", 800, 150, { h: 30 })];
+    expect(answer("What colour is the sign reading 23:21?", signs).text).toBe("blue");
+    expect(answer("What colour is the sign reading 10:45?", signs).text).toMatch(/none of the text I can read mentions "10:45"/);
+    expect(answer("What colour is the car?", signs).text).toMatch(/only reads text/);
+  });
+
+  it("picks by size from letter height and extent: a short word in small letters is the small text", () => {
+    // Box heights alone tie (the detector's margin is a bigger share of small letters).
+    const signs = [line("LOST PROPERTY", 973, 149, { h: 29 }), { ...line("23:21", 260, 225, { h: 23 }), box: { x: 260, y: 225, width: 52, height: 23 } }, line("TOYS", 764, 540, { h: 33 })];
+    expect(answer("Read the small text.", signs).text).toBe("23:21");
+    expect(answer("Read the largest text.", signs).text).toBe("LOST PROPERTY");
   });
 
   it("picks by size", () => {
