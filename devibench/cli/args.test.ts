@@ -11,7 +11,7 @@ describe("parseRunArgs", () => {
     expect(a.engine).toBe("embedded");
     expect(a.rungs.map((r) => r.targetKbps)).toEqual([800, 600, 400, 200, 100, 50]);
     expect(a.methods).toEqual(["baseline", "context"]);
-    expect([a.fps, a.maxFrames, a.maxSide, a.workers, a.clips]).toEqual([0.5, 3, 1280, 2, 10]);
+    expect([a.fps, a.maxFrames, a.maxSide, a.workers, a.clips]).toEqual([0.5, 3, 1280, 2, 20]);
   });
 
   it.each([

@@ -27,7 +27,8 @@ Dataset
   --data DIR            synthetic: where the generated set lives (default .cache/devibench/synthetic-v2-s<seed>-c<clips>,
                         generated when missing); devibench-*: the CSV file (default the copy in devibench/data/)
   --videos DIR          devibench-*: folder of StreamingBench videos (sample_<id>/video.mp4 or <id>.mp4)
-  --clips N             synthetic: number of clips to generate (default 10; 6-10 questions each)
+  --clips N             synthetic: number of clips to generate (default 20; 6-10 questions each: about
+                        15-20 per phrasing family, enough that one hard sign moves a family by 5-7 points)
   --tasks LIST          task types to ask, comma-separated, or "all"; "text" (Text-Rich Understanding),
                         "attribute" (Attribute Perception) and "counting" (Counting) are short for them.
                         Default: "text" with the embedded engine (it only reads text), else "all";
@@ -182,7 +183,7 @@ export function parseRunArgs(argv: readonly string[]): RunArgs | "help" {
     dataset,
     data: (values.data as string | undefined) ?? null,
     videos: (values.videos as string | undefined) ?? null,
-    clips: get("clips", int("clips", 1, 10_000), 10),
+    clips: get("clips", int("clips", 1, 10_000), 20),
     tasks: tasksRaw === null ? null : tasksRaw === "all" || tasksRaw === "text" ? tasksRaw : tasksRaw.split(",").map((s) => s.trim()),
     families: values.families === undefined ? null : parseFamilies(String(values.families)),
     limit: values.limit === undefined ? null : get("limit", int("limit", 1), 1),

@@ -162,6 +162,18 @@ describe("grounding: which text the question means", () => {
     expect(answer("Read the largest text.", signs).text).toBe("LOST PROPERTY");
   });
 
+  it("reads the value a label word names, and the whole sign when the label only says which sign", () => {
+    const signs = [line("GATE L21", 600, 200, { panel: "7b1fa2", ink: "ffffff" }), line("SEAT 31D", 600, 236, { panel: "7b1fa2", ink: "ffffff" }), line("NO SMOKING", 100, 500, { panel: "c62828", ink: "ffffff" })];
+    expect(answer("Read the seat off the purple sign, please.", signs).text).toBe("31D");
+    expect(answer("What does the no smoking sign say?", signs).text).toBe("NO SMOKING");
+    expect(answer("Tell me what the smallest letters say", [line("BOTANIC GARDEN", 100, 100, { h: 18 }), line("EXIT", 600, 400, { h: 40 })]).text).toBe("BOTANIC GARDEN");
+  });
+
+  it("between two signs that fit equally, takes the one that reads as words over a reading of blur", () => {
+    const signs = [line("DOCK 9", 300, 300, { h: 36 }), line("FER E TEOA", 800, 300, { h: 34, conf: 0.6 })];
+    expect(answer("What's on the largest panel, please?", signs).text).toBe("DOCK 9");
+  });
+
   it("picks by size", () => {
     const signs = [line("TINY", 100, 100, { h: 14 }), line("HUGE", 600, 300, { h: 48 }), line("MEDIUM", 1000, 500, { h: 26 })];
     expect(answer("What does the big sign say?", signs).text).toBe("HUGE");

@@ -81,8 +81,9 @@ function colourScore(c: BoxColours | null, ref: ColourRef): number {
   if (!c) return 0;
   if (ref.role === "text") return colourMatch(c.text, ref.name);
   // "the blue sign": what the text is on, or the panel around a tight box; a sign with blue
-  // letters on white fits less well but still fits.
-  return Math.max(colourMatch(c.background, ref.name), 0.8 * colourMatch(c.surround, ref.name), 0.5 * colourMatch(c.text, ref.name));
+  // letters on white fits a little (letters are so often white or black that more weight there
+  // would make "the white label" any panel with white letters).
+  return Math.max(colourMatch(c.background, ref.name), 0.8 * colourMatch(c.surround, ref.name), 0.25 * colourMatch(c.text, ref.name));
 }
 
 /** How well the block shows the question's label words (0 when none of them), as answer.ts matches lines. */
@@ -165,11 +166,23 @@ export function ground(a: QuestionAnalysis, blocks: readonly Block[], o: Groundi
     .map((block, i) => ({ block, parts: parts[i]!, score: Object.values(parts[i]!).reduce((s, x) => s * x, 1) }))
     .sort((x, y) => y.score - x.score || y.block.lines.length - x.block.lines.length);
   if (why === "no-colour" || why === "no-label") return { kind: "none", ranked, why, constrained };
-  const [best, second] = ranked;
-  if (second && second.score >= TIE_RATIO * best!.score && Object.keys(best!.parts).length > 0) {
+  let [best, second] = ranked;
+  if (second && second.score >= TIE_RATIO * best!.score) {
+    // Two blocks fit the clues about equally. If one of them is hardly text (a reading of blur or
+    // texture, low confidence), the other is meant: nobody asks about what they cannot see as words.
+    const readable = (g: Grounded) => g.score * meanConfidence(g.block) ** 2;
+    const byReadable = [...ranked].sort((x, y) => readable(y) - readable(x));
+    if (readable(byReadable[1]!) < TIE_RATIO * readable(byReadable[0]!)) {
+      [best, second] = byReadable;
+      return { kind: "pick", best: best!, confidence: 1 - readable(second!) / readable(best!), ranked: byReadable, constrained };
+    }
     return { kind: "tie", ranked, constrained };
   }
   return { kind: "pick", best: best!, confidence: second ? 1 - second.score / best!.score : 1, ranked, constrained };
+}
+
+function meanConfidence(b: Block): number {
+  return b.lines.reduce((s, l) => s + l.confidence, 0) / Math.max(1, b.lines.length);
 }
 
 function hasOtherClues(a: QuestionAnalysis): boolean {

@@ -62,6 +62,16 @@ const SPATIAL = /^\s*where\b|\b(left of|right of|behind|in front of|next to|besi
 const TEXT_OBJECT = /\b(sign|signs|label|scoreboard|board|tag|screen|display|poster|banner|plate|caption|title|menu|ticket|text|word|words|writing)\b/;
 const WHOLE = /\bwhat\s+(does|do|did)\b.*\b(say|says|read|reads)\b|\bwhat\s+(is|was|are)\s+(written|printed|shown|displayed)\b|\bwhat\s+(text|words?|message)\b|^\s*read\b/;
 
+/** Words naming a thing text is on: a content word right before one only says which thing. */
+const OBJECT_WORDS = new Set(["sign", "signs", "label", "labels", "board", "boards", "panel", "card", "poster", "banner", "plate", "screen", "display", "tag", "note", "sticker", "menu", "ticket", "text", "letters", "writing"]);
+
+/** True when the word at `i` (and any content words after it) run into an object word ("no smoking sign"). */
+function namesAnObject(all: readonly string[], i: number, content: ReadonlySet<string>): boolean {
+  let j = i + 1;
+  while (j < all.length && content.has(all[j]!)) j++;
+  return j < all.length && OBJECT_WORDS.has(all[j]!);
+}
+
 /** The question in a prompt: the text after a line "Question:" (DeViBench's template), else all of it. */
 export function extractQuestion(prompt: string): string {
   const m = /(?:^|\n)\s*Question:\s*\n?([\s\S]*)$/i.exec(prompt);
@@ -74,13 +84,16 @@ export function analyzeQuestion(question: string): QuestionAnalysis {
   const all = words(q);
   const reference = parseReference(q, all);
   const kindWords = all.filter((w) => w in KIND);
-  const contentWords = all.filter((w) => !STOP.has(w) && !GENERIC.has(w) && !(w in KIND) && !reference.consumed.has(w));
+  const contentWords = all.filter((w) => !STOP.has(w) && !GENERIC.has(w) && !(w in KIND) && !reference.consumed.has(w) && !TEXT_WORDS.has(w));
   let valueType: ValueType | null = null;
   for (const w of kindWords) valueType ??= KIND[w] ?? null;
   if (/^\s*when\b/.test(q)) valueType ??= "when";
   // Nothing to look for after a label and no kind of value: the question wants the whole text
   // ("What's on the blue sign?").
-  const mode: "value" | "whole" = (WHOLE.test(q) && kindWords.length === 0) || (contentWords.length === 0 && valueType === null) ? "whole" : "value";
+  // A label word that names what to read ("Read the seat on the sign") asks for its value; one
+  // that only says which sign ("What does the no smoking sign say?") leaves the whole sign asked.
+  const headLabel = contentWords.some((w) => !namesAnObject(all, all.indexOf(w), new Set(contentWords)));
+  const mode: "value" | "whole" = (WHOLE.test(q) && kindWords.length === 0 && !headLabel) || (contentWords.length === 0 && valueType === null) ? "whole" : "value";
   const colourOf: "surface" | "text" = all.some((w) => TEXT_WORDS.has(w)) || /\b(written|printed)\s+in\b/.test(q) ? "text" : "surface";
   const quoted = [...question.matchAll(/["\u201c\u2018']([^"\u201d\u2019']{1,80})["\u201d\u2019']/g)].flatMap((m) => words(m[1]!));
   const shouted = /[a-z]/.test(question) ? [...question.matchAll(/\b[A-Z][A-Z0-9:./-]+\b/g)].flatMap((m) => words(m[0])) : [];
