@@ -31,8 +31,8 @@ Dataset
                         15-20 per phrasing family, enough that one hard sign moves a family by 5-7 points)
   --tasks LIST          task types to ask, comma-separated, or "all"; "text" (Text-Rich Understanding),
                         "attribute" (Attribute Perception) and "counting" (Counting) are short for them.
-                        Default: "text" with the embedded engine (it only reads text), else "all";
-                        "all" when --families is given
+                        Default: with the embedded engine text questions and the colour-of family (what
+                        it can answer), else "all"; "all" when --families is given
   --families LIST       synthetic: question phrasing families to ask, comma-separated (default all):
                         label, colour, position, size, bare (text), colour-of (colour of a sign or its
                         letters), square-colour, count. E.g. --families colour,colour-of
