@@ -15,7 +15,7 @@ import { availableParallelism } from "node:os";
 import { resolveFfmpeg } from "../encoder/ffmpeg/resolve.ts";
 import { clientRoutes } from "../client/serve.ts";
 import { CallServer } from "./call/call-server.ts";
-import { WorkerOcrEngine } from "./mllm/embedded/worker-engine.ts";
+import { defaultOcrWorkers, WorkerOcrEngine } from "./mllm/embedded/worker-engine.ts";
 import { OpenAiCompatibleClient } from "./mllm/openai/client.ts";
 import type { MllmClient } from "./mllm/types.ts";
 
@@ -36,7 +36,7 @@ if (receiveFec !== "on" && receiveFec !== "off") {
   console.error(`RECEIVE_FEC must be on or off, got "${receiveFec}"`);
   process.exit(2);
 }
-const ocrWorkers = Number(env.OCR_WORKERS ?? Math.max(1, availableParallelism() - 1));
+const ocrWorkers = Number(env.OCR_WORKERS ?? defaultOcrWorkers(availableParallelism()));
 if (!Number.isInteger(ocrWorkers) || ocrWorkers < 1 || ocrWorkers > 64) {
   console.error(`OCR_WORKERS must be a whole number from 1 to 64, got "${env.OCR_WORKERS}"`);
   process.exit(2);
@@ -72,7 +72,7 @@ const server = new CallServer({
   receivePolicy,
   fec: receiveFec === "on",
   // The embedded engine's threads, or an OpenAI-compatible endpoint taking a few requests at once.
-  modelConcurrency: model === embedded ? ocrWorkers : 4,
+  modelConcurrency: model === embedded ? 2 * ocrWorkers : 4,
 });
 await embedded.warmUp();
 const addr = await server.listen(port, host);

@@ -73,3 +73,27 @@ describe("AiAgent", () => {
     expect(t.calls()).toBe(0);
   });
 });
+
+describe("AiAgent answer frames", () => {
+  it("keeps the frame of each of the last answers, shrunk, and forgets older ones", async () => {
+    let now = 0;
+    const big: VideoFrame = { width: 1280, height: 720, rgb: new Uint8Array(1280 * 720 * 3), timestampMs: 0 };
+    const io: AgentIo = {
+      recentFrames: (n) => [{ frame: big, captureMs: now - 50, arrivalMs: now - 10 }].slice(-n),
+      sendToPublisher: () => true, emitAnswer: () => {}, emitState: () => {}, now: () => now,
+      sleep: async (ms) => void (now += ms), log: () => {},
+      shrink: (f, side) => ({ ...f, width: side, height: Math.round((side * f.height) / f.width), rgb: new Uint8Array(0) }),
+    };
+    const model: MllmClient = { name: "fake-model-for-agent-tests", ask: async () => ({ text: "K42", cannotAnswer: false, model: "fake", latencyMs: 1 }) };
+    const agent = new AiAgent(io, model, null, { normalRate: { maxBitrateBps: 1, maxFramerate: 1 }, mappedRate: { maxBitrateBps: 1, maxFramerate: 1 }, keepAnswerFrames: 2 });
+    for (const id of ["a", "b", "c"]) {
+      now += 1000;
+      await agent.onQuestion(id, "What gate?");
+    }
+    expect(agent.answerFrame("a")).toBeUndefined();
+    const c = agent.answerFrame("c")!;
+    expect(c).toMatchObject({ questionId: "c", frameWidth: 1280, frameHeight: 720, answeredMs: 3000 });
+    expect(c.frame.frame.width).toBe(480);
+    expect(c.frame.arrivalMs).toBe(2990);
+  });
+});

@@ -9,8 +9,9 @@
  * work; more get a "too many questions" reply at once, so a flood costs the server nothing. Every
  * model call goes through `io.schedule` (the call server's FairScheduler, by room). A question
  * asked before the first decoded frame waits for one (`firstFrameWaitMs`). The agent tells the
- * asker what it is doing (`AgentState`), and after each answer hands the frame it used to the
- * shell (`emitAnswerFrame`), which sends the asker a small picture of it.
+ * asker what it is doing (`AgentState`), and keeps the frame each of its last answers used, shrunk
+ * (`answerFrame(questionId)`): the shell sends the asker a small picture of it on request, so an
+ * answer nobody looks at costs no picture.
  *
  * Time, I/O and the model are injected; nothing here opens sockets or starts processes.
  */
@@ -31,7 +32,11 @@ export interface StoredFrame {
 /** The frame an answer came from, for the asker to see (sent by the shell as a small JPEG). */
 export interface AnswerFrame {
   readonly questionId: string;
+  /** The frame, shrunk to at most `answerFrameMaxSide` (its capture and arrival times kept). */
   readonly frame: StoredFrame;
+  /** The size it was decoded at, before shrinking. */
+  readonly frameWidth: number;
+  readonly frameHeight: number;
   /** Where the answer was read, when the model says (normalised box). */
   readonly box: NormalizedBox | null;
   readonly answeredMs: number;
@@ -46,8 +51,8 @@ export interface AgentIo {
   emitAnswer(chunk: { id: string; text: string; final: boolean }): void;
   /** What the agent is doing now, to the asker (data channel and signalling). */
   emitState(state: { state: AgentState; seq: number; questionId?: string }): void;
-  /** The frame an answer used (optional: a shell without pictures leaves it out). */
-  emitAnswerFrame?(f: AnswerFrame): void;
+  /** Shrinks a frame to at most `maxSide` for keeping (default: kept as it is). */
+  shrink?(frame: VideoFrame, maxSide: number): VideoFrame;
   /** Runs a model call when it is this room's turn (FairScheduler); default: at once. */
   schedule?<T>(task: () => Promise<T>, signal?: AbortSignal): Promise<T>;
   now(): number;
@@ -81,6 +86,12 @@ export interface AgentOptions {
   readonly firstFrameWaitMs?: number;
   /** Longest question answered (characters); a longer one gets a reply saying so. Default 500. */
   readonly maxQuestionChars?: number;
+  /** Who the model's work is for (the room): models that share work fairly use it (AskRequest.account). */
+  readonly account?: string;
+  /** Answers whose frames are kept for `answerFrame` (the newest). Default 8. */
+  readonly keepAnswerFrames?: number;
+  /** Longest side of a kept answer frame. Default 480. */
+  readonly answerFrameMaxSide?: number;
 }
 
 export interface QuestionRecord {
@@ -108,6 +119,8 @@ export class AiAgent {
   private stateSeq = 0;
   private stateQuestion: string | undefined;
   private closed = false;
+  /** The frames of the last answers, oldest first. */
+  private readonly answerFrames = new Map<string, AnswerFrame>();
   /** Aborted on close: a participant who left has its waiting and running model calls dropped. */
   private readonly gone = new AbortController();
 
@@ -156,6 +169,11 @@ export class AiAgent {
   /** Sends the current state again (to a peer that just opened its channel). */
   repeatState(): void {
     this.io.emitState({ state: this.state, seq: this.stateSeq, ...(this.stateQuestion !== undefined ? { questionId: this.stateQuestion } : {}) });
+  }
+
+  /** The frame the answer to `questionId` used, if it is among the last ones kept. */
+  answerFrame(questionId: string): AnswerFrame | undefined {
+    return this.answerFrames.get(questionId);
   }
 
   records(): readonly QuestionRecord[] {
@@ -314,20 +332,21 @@ export class AiAgent {
     this.io.log("map-sent", { version: m.version, regions: m.regions.length, matched: m.matched, from: box ? "answer" : "finder" });
   }
 
-  /** Hands the newest frame the answer used to the shell, with where the answer was read. */
+  /** Keeps the newest frame the answer used (shrunk), with where the answer was read. */
   private showFrame(questionId: string, used: readonly StoredFrame[], box: NormalizedBox | null): void {
-    const frame = used[used.length - 1];
-    if (!frame || !this.io.emitAnswerFrame) return;
-    try {
-      this.io.emitAnswerFrame({ questionId, frame, box, answeredMs: this.io.now() });
-    } catch (err) {
-      this.io.log("answer-frame-failed", { id: questionId, error: (err as Error).message });
-    }
+    const f = used[used.length - 1];
+    if (!f) return;
+    const maxSide = this.options.answerFrameMaxSide ?? 480;
+    const small = this.io.shrink ? this.io.shrink(f.frame, maxSide) : f.frame;
+    this.answerFrames.set(questionId, {
+      questionId, frame: { ...f, frame: small }, frameWidth: f.frame.width, frameHeight: f.frame.height, box, answeredMs: this.io.now(),
+    });
+    while (this.answerFrames.size > (this.options.keepAnswerFrames ?? 8)) this.answerFrames.delete(this.answerFrames.keys().next().value!);
   }
 
   private async ask(question: string): Promise<{ text: string; cannotAnswer: boolean; used: StoredFrame[]; box: NormalizedBox | null }> {
     const used = this.io.recentFrames(this.options.framesPerQuestion ?? 2);
-    const a = await this.schedule(() => this.model.ask({ prompt: devibenchPrompt(question), question, frames: used.map((f) => f.frame), signal: this.gone.signal }));
+    const a = await this.schedule(() => this.model.ask({ prompt: devibenchPrompt(question), question, frames: used.map((f) => f.frame), signal: this.gone.signal, ...(this.options.account !== undefined ? { account: this.options.account } : {}) }));
     return { text: a.text, cannotAnswer: a.cannotAnswer, used, box: a.grounding?.box ?? null };
   }
 }

@@ -5,8 +5,10 @@
  * Storage", RFC 970, one queue per source served in turn). A room that asks 15 questions at once
  * then delays another room's question by at most one call per worker, not by all 15.
  *
- * The scheduler only orders calls; it never runs more than `concurrency` at once, so the model's
- * own queue (one per embedded worker) stays empty and cannot undo the order.
+ * The scheduler orders calls and never runs more than `concurrency` at once. With the embedded
+ * engine the call server lets two calls per worker through: the engine runs the model steps of
+ * the room that had the least model time lately first (engine.ts), so a quiet room's question
+ * goes between the steps of a busy room's question already under way instead of waiting for it.
  */
 export interface SchedulerStats {
   readonly running: number;

@@ -2,7 +2,9 @@
  * The call bench's command line, parsed once at the edge into typed options; a bad flag is an
  * INVALID_OPTION error that names it. No process access: the entry point passes argv.
  */
+import { availableParallelism } from "node:os";
 import { parseArgs } from "node:util";
+import { defaultOcrWorkers } from "../mllm/embedded/worker-engine.ts";
 import { BenchError } from "./errors.ts";
 
 export const HELP = `Usage: npm run bench:call -- [options]
@@ -24,7 +26,9 @@ measures:
 Options:
   --json              end with one JSON line: {"answerLatencyMs":{"p50","p95"},"receiveLatencyMs":{...},
                       "cpuPercentPerCall","maxCalls","fairness":{"aloneMs","underFloodMs"},...}
-  --fairness-rounds N rounds of the fairness phase (default 3)
+  --fairness-rounds N rounds of the fairness phase (default 6: B asks 50, 400 and 800 ms into A's
+                      flood, in turn)
+  --ocr-workers N     embedded engine worker threads (default as npm start: one less than the cores, at least 1)
   --questions N       questions in step 1 (default 20)
   --max-calls N       highest capacity level tried (default 8)
   --seed N            seed of the clip: texture and the sign's text (default 1)
@@ -42,6 +46,7 @@ export interface BenchOptions {
   readonly cpuCalls: number;
   readonly holdSec: number;
   readonly fairnessRounds: number;
+  readonly ocrWorkers: number;
 }
 
 function int(flag: string, raw: string, lo: number, hi: number): number {
@@ -66,7 +71,8 @@ export function parseBenchArgs(argv: readonly string[]): BenchOptions | "help" {
         seed: { type: "string", default: "1" },
         "cpu-calls": { type: "string", default: "1" },
         "hold-sec": { type: "string", default: "8" },
-        "fairness-rounds": { type: "string", default: "3" },
+        "fairness-rounds": { type: "string", default: "6" },
+        "ocr-workers": { type: "string" },
         help: { type: "boolean", default: false },
       },
     }));
@@ -82,5 +88,6 @@ export function parseBenchArgs(argv: readonly string[]): BenchOptions | "help" {
     cpuCalls: int("cpu-calls", values["cpu-calls"] as string, 1, 8),
     holdSec: int("hold-sec", values["hold-sec"] as string, 2, 120),
     fairnessRounds: int("fairness-rounds", values["fairness-rounds"] as string, 1, 20),
+    ocrWorkers: values["ocr-workers"] === undefined ? defaultOcrWorkers(availableParallelism()) : int("ocr-workers", values["ocr-workers"] as string, 1, 64),
   };
 }

@@ -28,7 +28,8 @@ describe("isReceiveDecoder", () => {
 
 describe("parseBenchArgs", () => {
   it("gives the documented defaults with no flags", () => {
-    expect(parseBenchArgs([])).toEqual({ json: false, questions: 20, maxCalls: 8, seed: 1, cpuCalls: 1, holdSec: 8, fairnessRounds: 3 });
+    expect(parseBenchArgs([])).toMatchObject({ json: false, questions: 20, maxCalls: 8, seed: 1, cpuCalls: 1, holdSec: 8, fairnessRounds: 6 });
+    expect(parseBenchArgs(["--ocr-workers", "2"])).toMatchObject({ ocrWorkers: 2 });
     expect(() => parseBenchArgs(["--fairness-rounds", "0"])).toThrow(/--fairness-rounds must be an integer from 1/);
   });
 

@@ -27,7 +27,7 @@ import type { AddressInfo } from "node:net";
 import { AiAgent, type AgentOptions, type AnswerFrame, type RateTarget } from "../agent/agent.ts";
 import { ContextEngine, type RegionFinder } from "../agent/context-engine.ts";
 import { FairScheduler } from "../agent/scheduler.ts";
-import { answerFramePicture } from "./answer-frame.ts";
+import { answerFramePicture, shrinkFrame } from "./answer-frame.ts";
 import { frameRateTarget, PacketLossWindow, type FrameRateTargetOptions } from "../media/frame-rate-target.ts";
 import { receivePolicyByName, resilientPolicy, type ReceivePolicyName } from "../media/receive-policy.ts";
 import type { MllmClient } from "../mllm/types.ts";
@@ -75,13 +75,13 @@ export interface CallServerOptions {
   readonly clock?: () => number;
   /**
    * Model calls run at once, across all rooms (the FairScheduler shares them between rooms in
-   * turn). Default 1; give the embedded engine's worker count.
+   * turn). Default 1. For the embedded engine give twice its worker count: each worker then holds
+   * a second call, and runs the model steps of the room that had less model time lately first
+   * (engine.ts).
    */
   readonly modelConcurrency?: number;
   /** The agent's question queue and waits (AgentOptions: maxQueued, firstFrameWaitMs, maxQuestionChars, mapWaitMs). */
   readonly agent?: Pick<AgentOptions, "maxQueued" | "firstFrameWaitMs" | "maxQuestionChars" | "mapWaitMs" | "framesPerQuestion">;
-  /** Send the asker a small JPEG of the frame each answer used (`answer-frame`). Default true. */
-  readonly answerFrames?: boolean;
   /** Extra HTTP routes (the browser client's files); return true when handled. */
   readonly httpRoutes?: (req: IncomingMessage, res: ServerResponse) => boolean;
 }
@@ -212,6 +212,7 @@ export class CallServer {
           const p = this.participants.get(peer.peerId);
           if (p) void p.agent.onQuestion(id, text);
         },
+        onAnswerFrameRequest: (peer, questionId) => this.sendAnswerFrame(peer, questionId),
         onLeave: (peer, reason) => this.onLeave(peer, reason),
       },
     });
@@ -293,13 +294,7 @@ export class CallServer {
           peer.send({ type: "agent-state", ...st });
           this.log.info("agent.state", { ...logCtx, ...st });
         },
-        ...(this.o.answerFrames === false ? {} : {
-          emitAnswerFrame: (f: AnswerFrame) => {
-            void answerFramePicture(this.o.ffmpeg, f, media.stats()?.bitrateBps ?? null)
-              .then((msg) => peer.send(msg))
-              .catch((err: Error) => this.log.warn("agent.answer-frame-failed", { ...logCtx, id: f.questionId, message: err.message }));
-          },
-        }),
+        shrink: shrinkFrame,
         schedule: <T>(task: () => Promise<T>, signal?: AbortSignal) => this.scheduler.run(peer.room, task, signal),
         now: this.clock,
         sleep: (ms) => new Promise((r) => setTimeout(r, ms).unref()),
@@ -307,7 +302,7 @@ export class CallServer {
       },
       this.o.model,
       this.o.regionFinder ? new ContextEngine(this.o.regionFinder) : null,
-      { normalRate, mappedRate, sendMaps: this.o.sendMaps ?? true, ...this.o.agent },
+      { normalRate, mappedRate, sendMaps: this.o.sendMaps ?? true, account: peer.room, ...this.o.agent },
     );
     const link = new LinkRateController({ minBps: Math.min(100_000, mappedRate.maxBitrateBps), maxBps: normalRate.maxBitrateBps });
     const loss = new PacketLossWindow();
@@ -367,6 +362,17 @@ export class CallServer {
       p.sentFps = r.maxFramerate;
       p.media.sendRemb(r.maxBitrateBps);
     }
+  }
+
+  /** Sends the frame the answer to `questionId` used, as a small JPEG, or NOT_FOUND. */
+  private async sendAnswerFrame(peer: PeerHandle, questionId: string): Promise<void> {
+    const p = this.participants.get(peer.peerId);
+    const f = p?.agent.answerFrame(questionId);
+    if (!p || !f) {
+      peer.send({ type: "error", code: "NOT_FOUND", message: `no answer frame for question "${questionId}": only the last answers' frames are kept`, field: "questionId" });
+      return;
+    }
+    peer.send(await answerFramePicture(this.o.ffmpeg, f, p.media.stats()?.bitrateBps ?? null));
   }
 
   private onControl(peer: PeerHandle, agent: AiAgent, msg: FromPublisherMessage): void {

@@ -21,6 +21,12 @@ export interface AskRequest {
   readonly frames: readonly VideoFrame[];
   readonly maxTokens?: number;
   readonly signal?: AbortSignal;
+  /**
+   * Who the call is for (the call server passes the room): a client that orders its own work
+   * shares it fairly between accounts (the embedded engine runs the model steps of the account
+   * that had the least model time lately first). Clients that take calls one at a time ignore it.
+   */
+  readonly account?: string;
 }
 
 export interface AskResult {

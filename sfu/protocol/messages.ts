@@ -61,6 +61,8 @@ export const clientChatSchema = z.object({
   id: messageId.optional(),
 });
 export const leaveSchema = z.object({ type: z.literal("leave") });
+/** Asks for the frame the answer to `questionId` used (one of the last few answers): `answer-frame`. */
+export const answerFrameRequestSchema = z.object({ type: z.literal("answer-frame-request"), questionId: messageId });
 /** `t` is the client's own clock reading, echoed in `pong` to measure round-trip time. */
 export const pingSchema = z.object({ type: z.literal("ping"), t: z.number().finite() });
 
@@ -71,6 +73,7 @@ export type IceMessage = z.infer<typeof iceSchema>;
 export type ClientChatMessage = z.infer<typeof clientChatSchema>;
 export type LeaveMessage = z.infer<typeof leaveSchema>;
 export type PingMessage = z.infer<typeof pingSchema>;
+export type AnswerFrameRequestMessage = z.infer<typeof answerFrameRequestSchema>;
 
 export type ClientMessage =
   | JoinMessage
@@ -79,7 +82,8 @@ export type ClientMessage =
   | IceMessage
   | ClientChatMessage
   | LeaveMessage
-  | PingMessage;
+  | PingMessage
+  | AnswerFrameRequestMessage;
 
 const clientSchemas: { readonly [K in ClientMessage["type"]]: z.ZodType<Extract<ClientMessage, { type: K }>> } = {
   join: joinSchema,
@@ -89,6 +93,7 @@ const clientSchemas: { readonly [K in ClientMessage["type"]]: z.ZodType<Extract<
   chat: clientChatSchema,
   leave: leaveSchema,
   ping: pingSchema,
+  "answer-frame-request": answerFrameRequestSchema,
 };
 
 export const clientMessageSchema = z.discriminatedUnion("type", [
@@ -99,6 +104,7 @@ export const clientMessageSchema = z.discriminatedUnion("type", [
   clientChatSchema,
   leaveSchema,
   pingSchema,
+  answerFrameRequestSchema,
 ]);
 
 // --- server -> client -------------------------------------------------------------------------
@@ -115,6 +121,7 @@ export const SERVER_ERROR_CODES = [
   "TOKEN_EXPIRED",
   "ROOM_FULL",
   "IDENTITY_IN_USE",
+  "NOT_FOUND",
   "INTERNAL",
 ] as const;
 export type ServerErrorCode = (typeof SERVER_ERROR_CODES)[number];
@@ -160,7 +167,8 @@ export const agentStateSchema = z.object({
 export type AgentStateMessage = z.infer<typeof agentStateSchema>;
 
 /**
- * The frame an answer was read from, for the asker to see: a small JPEG (base64, longest side a
+ * The frame an answer was read from, for the asker to see (the reply to `answer-frame-request`;
+ * `error NOT_FOUND` when the answer is not among the last ones kept): a small JPEG (base64, longest side a
  * few hundred pixels) with the region the answer came from drawn on it, when the model said
  * where; when it was captured (publisher clock), how old it was when answered, the resolution it
  * was decoded at and the bitrate the server was receiving.

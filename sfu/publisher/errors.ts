@@ -22,6 +22,10 @@ export type PublisherErrorCode =
   | "OFFER_REFUSED"
   /** The data channel is not open (yet, or any more). */
   | "NOT_CONNECTED"
+  /** The server does not have what was asked for (an answer frame it no longer keeps). */
+  | "NOT_FOUND"
+  /** The server did not reply in time. */
+  | "TIMEOUT"
   /** The object was closed. */
   | "CLOSED";
 

@@ -128,7 +128,7 @@ export interface PublisherEvents {
   question: { readonly id: string; readonly text: string };
   /** What the AI peer is doing (data channel `agent-state`, in order of `seq`). */
   "agent-state": AgentStateMessage;
-  /** The frame an answer used (signalling `answer-frame`). */
+  /** The frame an answer used (signalling `answer-frame`, the reply to `answerFrame()`). */
   "answer-frame": AnswerFrameMessage;
   error: { readonly error: PublisherError; readonly fatal: boolean };
 }
@@ -228,6 +228,29 @@ export class HeadlessPublisher {
     client.events.on("closed", ({ code }) => this.current === "connected" && this.fail(new PublisherError("SIGNALING_FAILED", `the signalling socket closed (code ${code}); media goes on`), false));
     this.peer = createPublisherPeer(codec, joined.iceServers, this.opts.iceAdditionalHostAddresses, { fec });
     await negotiate(this.peer, client, connectTimeoutMs);
+  }
+
+  /**
+   * The frame the answer to `questionId` used, as the server keeps it for its last answers: a small
+   * JPEG with where the answer was read, its capture time and age, resolution and bitrate.
+   * Rejects with NOT_FOUND when the server no longer has it, TIMEOUT after `timeoutMs`.
+   */
+  answerFrame(questionId: string, timeoutMs = 5000): Promise<AnswerFrameMessage> {
+    const client = this.signaling;
+    if (this.current !== "connected" || !client) return Promise.reject(new PublisherError("NOT_CONNECTED", `cannot ask for an answer frame while ${this.current}`));
+    return new Promise<AnswerFrameMessage>((resolve, reject) => {
+      const done = (fn: () => void) => {
+        clearTimeout(timer);
+        off();
+        fn();
+      };
+      const off = client.events.on("message", (m) => {
+        if (m.type === "answer-frame" && m.questionId === questionId) done(() => resolve(m));
+        else if (m.type === "error" && m.code === "NOT_FOUND" && m.field === "questionId" && m.message.includes(`"${questionId}"`)) done(() => reject(new PublisherError("NOT_FOUND", m.message)));
+      });
+      const timer = setTimeout(() => done(() => reject(new PublisherError("TIMEOUT", `no answer frame for ${questionId} within ${timeoutMs} ms`))), timeoutMs);
+      if (!client.send({ type: "answer-frame-request", questionId })) done(() => reject(new PublisherError("NOT_CONNECTED", "the signalling socket is closed")));
+    });
   }
 
   /**

@@ -141,6 +141,8 @@ export class SignalingSession {
         const id = msg.id ?? this.deps.newId();
         return this.call("onChat", peer, (h) => h.onChat(peer, msg.text, id));
       }
+      case "answer-frame-request":
+        return this.call("onAnswerFrameRequest", peer, (h) => h.onAnswerFrameRequest?.(peer, msg.questionId));
       case "leave":
         this.send({ type: "left" });
         this.end("left");

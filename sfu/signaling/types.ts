@@ -46,6 +46,8 @@ export interface SignalingHandlers {
   onIce(peer: PeerHandle, candidate: IceCandidate | null): void | Promise<void>;
   /** `id` is the client's id for the question, or a server-assigned one. */
   onChat(peer: PeerHandle, text: string, id: string): void | Promise<void>;
+  /** The peer asks for the frame an answer used (optional: a server without pictures ignores it). */
+  onAnswerFrameRequest?(peer: PeerHandle, questionId: string): void | Promise<void>;
   /** Called once per joined peer, whatever ended it; `send` no longer reaches it. */
   onLeave(peer: PeerHandle, reason: LeaveReason): void | Promise<void>;
 }

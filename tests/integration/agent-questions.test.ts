@@ -3,8 +3,8 @@
  * streams a clip with a blue sign and a red sign (other words on each) and asks about them by
  * colour. Checks grounding end to end (the answer and the map come from the sign the question
  * means), a question asked before the first frame reached the server (it waits for one instead of
- * "no video"), answers and answer frames named by their question's id, the agent's states in
- * order, and the question queue: a flood is bounded and bad questions get a clear reply.
+ * "no video"), answers and answer frames (on request) named by their question's id, the agent's
+ * states in order, and the question queue: a flood is bounded and bad questions get a clear reply.
  */
 import { describe, expect, it } from "vitest";
 import { resolveFfmpeg } from "../../encoder/ffmpeg/resolve.ts";
@@ -44,18 +44,16 @@ async function call() {
     encoder: { ffmpeg, input: fx.clip, loop: true, width: W, height: H, fps: 15, bitrateBps: 900_000, speed: "ultrafast" },
   });
   const states: AgentStateMessage[] = [];
-  const frames: AnswerFrameMessage[] = [];
   const asked: Array<{ id: string; text: string }> = [];
   publisher.events.on("agent-state", (s) => states.push(s));
-  publisher.events.on("answer-frame", (f) => frames.push(f));
   publisher.events.on("question", (q) => asked.push(q));
   cleanups.push(() => publisher.close());
-  return { server, publisher, states, frames, asked };
+  return { server, publisher, states, asked };
 }
 
 describe("the AI peer answers questions that point by colour", () => {
   it("waits for the first frame, answers by colour, names every answer's question, sends its states in order and the frame it used", async () => {
-    const { server, publisher, states, frames, asked } = await call();
+    const { server, publisher, states, asked } = await call();
     await publisher.start();
     // Hold every RTP packet back, so the question surely comes before the first frame.
     const link = lossyLink(publisher, 0, 1, 0);
@@ -76,14 +74,16 @@ describe("the AI peer answers questions that point by colour", () => {
     expect(colour.toLowerCase()).toContain("red");
 
     // Answers carry their question's id: the server's record of each names it, with the answer.
-    await waitFor(() => frames.length >= 2, 5000, "two answer frames");
     const records = server.metrics()[0]!.questions;
     expect(asked).toHaveLength(2);
     expect(records.map((r) => r.id)).toEqual(asked.map((q) => q.id));
-    // The frame each answer used: a small JPEG, named by the question, the blue sign outlined.
-    const f0 = frames.find((f) => f.questionId === asked[0]!.id)!;
-    expect(f0, "an answer frame for the first question").toBeDefined();
+    // The frame each answer used, on request: a small JPEG, named by the question, the blue sign outlined.
+    const f0: AnswerFrameMessage = await publisher.answerFrame(asked[0]!.id);
+    expect(f0.questionId).toBe(asked[0]!.id);
+    expect((await publisher.answerFrame(asked[1]!.id)).questionId).toBe(asked[1]!.id);
+    await expect(publisher.answerFrame("never-asked")).rejects.toMatchObject({ code: "NOT_FOUND" });
     expect(jpegSize(Buffer.from(f0.jpegBase64, "base64"))).toEqual({ width: f0.width, height: f0.height });
+    expect(Math.max(f0.width, f0.height)).toBeLessThanOrEqual(480);
     expect(f0.frameWidth).toBe(W);
     expect(f0.box).not.toBeNull();
     const cx = (f0.box!.x + f0.box!.width / 2) * W;

@@ -4,6 +4,7 @@
  *   - finds text regions (a region source for importance maps and DeViBench's "detector" source),
  *   - answers questions that reading text can answer, and says it cannot answer anything else.
  */
+import { AsyncLocalStorage } from "node:async_hooks";
 import type { AskRequest, AskResult, GroundRequest, MllmClient, NormalizedBox, VideoFrame } from "../types.ts";
 import { MllmError } from "../types.ts";
 import {
@@ -42,17 +43,67 @@ export interface EmbeddedOcrOptions {
 
 /**
  * One model run at a time: an onnxruntime session is not meant to be run concurrently, and on a
- * small CPU two runs side by side would only slow each other down.
+ * small CPU two runs side by side would only slow each other down. Runs waiting belong to calls,
+ * and calls to accounts (AskRequest.account: the call server's room); the next run is the one
+ * whose account had the least model time lately (decayed with a half-life of `HALF_LIFE_MS`),
+ * first come first served between equals. This is least-attained-service scheduling (Rai,
+ * Urvoy-Keller and Biersack, SIGMETRICS 2003) over accounts: a room that just asked one question
+ * goes between the runs of a room that has been asking many, instead of waiting for them; a lone
+ * caller sees plain arrival order.
  */
 class SerialQueue {
-  private tail: Promise<unknown> = Promise.resolve();
+  private readonly waiting: Array<{ run: () => void; account: string; seq: number }> = [];
+  private readonly usage = new Map<string, { ms: number; atMs: number }>();
+  private busy = false;
+  private seq = 0;
 
   run<T>(task: () => Promise<T>): Promise<T> {
-    const next = this.tail.then(task, task);
-    this.tail = next.catch(() => undefined);
-    return next;
+    const account = currentAccount.getStore() ?? "";
+    return new Promise<T>((resolve, reject) => {
+      const run = () => {
+        const started = performance.now();
+        task().then(resolve, reject).finally(() => {
+          const now = performance.now();
+          this.usage.set(account, { ms: this.used(account, now) + (now - started), atMs: now });
+          this.busy = false;
+          this.next();
+        });
+      };
+      this.waiting.push({ run, account, seq: this.seq++ });
+      this.next();
+    });
+  }
+
+  /** The account's model time, decayed to `now`. */
+  private used(account: string, now: number): number {
+    const u = this.usage.get(account);
+    return u ? u.ms * 0.5 ** ((now - u.atMs) / HALF_LIFE_MS) : 0;
+  }
+
+  private next(): void {
+    if (this.busy || this.waiting.length === 0) return;
+    const now = performance.now();
+    let k = 0;
+    for (let i = 1; i < this.waiting.length; i++) {
+      const a = this.waiting[i]!;
+      const b = this.waiting[k]!;
+      const ua = this.used(a.account, now);
+      const ub = this.used(b.account, now);
+      if (ua < ub || (ua === ub && a.seq < b.seq)) k = i;
+    }
+    const [job] = this.waiting.splice(k, 1);
+    this.busy = true;
+    // Accounts decayed to nothing are forgotten, so the map stays as small as the active rooms.
+    for (const [key, u] of this.usage) if (u.ms * 0.5 ** ((now - u.atMs) / HALF_LIFE_MS) < 1) this.usage.delete(key);
+    job!.run();
   }
 }
+
+/** How fast an account's past model time stops counting against it. */
+const HALF_LIFE_MS = 10_000;
+
+/** The account of the call a model run belongs to, carried through its awaits. */
+const currentAccount = new AsyncLocalStorage<string>();
 
 function throwIfAborted(signal: AbortSignal | undefined): void {
   if (signal?.aborted) throw new MllmError("CANCELLED", "the request was cancelled");
@@ -174,7 +225,15 @@ export class EmbeddedOcrEngine implements MllmClient {
    * All text boxes of the frame, most relevant to the question first (score = weight), with
    * `matched` true when some read text contains the question's words.
    */
-  async textRegionsForQuestion(
+  textRegionsForQuestion(
+    question: string,
+    frame: VideoFrame,
+    signal?: AbortSignal,
+  ): Promise<{ boxes: NormalizedBox[]; matched: boolean }> {
+    return currentAccount.run("", () => this.regionsNow(question, frame, signal));
+  }
+
+  private async regionsNow(
     question: string,
     frame: VideoFrame,
     signal?: AbortSignal,
@@ -196,7 +255,11 @@ export class EmbeddedOcrEngine implements MllmClient {
     return (await this.textRegionsForQuestion(req.question, req.frame, req.signal)).boxes;
   }
 
-  async ask(req: AskRequest): Promise<AskResult> {
+  ask(req: AskRequest): Promise<AskResult> {
+    return currentAccount.run(req.account ?? "", () => this.askNow(req));
+  }
+
+  private async askNow(req: AskRequest): Promise<AskResult> {
     const started = performance.now();
     const result = (text: string, cannotAnswer: boolean): AskResult => ({
       text,

@@ -11,7 +11,7 @@ import { MllmError } from "../types.ts";
 import type { EmbeddedOcrOptions } from "./engine.ts";
 
 type Call =
-  | { op: "ask"; prompt: string; question?: string; frames: VideoFrame[] }
+  | { op: "ask"; prompt: string; question?: string; frames: VideoFrame[]; account?: string }
   | { op: "regions"; question: string; frame: VideoFrame }
   | { op: "warmUp" };
 
@@ -50,6 +50,15 @@ class OcrThread {
     for (const p of this.pending.values()) p.reject(new MllmError("MODEL_LOAD_FAILED", `embedded engine worker failed: ${err.message}`, { cause: err }));
     this.pending.clear();
   }
+}
+
+/**
+ * The worker threads `npm start` and bench:call run by default on a machine with `cores` cores:
+ * one less than the cores (the other runs the server's event loop and the video decoders), at
+ * least one.
+ */
+export function defaultOcrWorkers(cores: number): number {
+  return Math.max(1, Math.floor(cores) - 1);
 }
 
 export interface WorkerOcrOptions extends EmbeddedOcrOptions {
@@ -108,7 +117,7 @@ export class WorkerOcrEngine implements MllmClient {
   }
 
   ask(req: AskRequest): Promise<AskResult> {
-    return this.call({ op: "ask", prompt: req.prompt, ...(req.question !== undefined ? { question: req.question } : {}), frames: req.frames.map(copyFrame) }, undefined, req.signal);
+    return this.call({ op: "ask", prompt: req.prompt, ...(req.question !== undefined ? { question: req.question } : {}), frames: req.frames.map(copyFrame), ...(req.account !== undefined ? { account: req.account } : {}) }, undefined, req.signal);
   }
 
   textRegionsForQuestion(question: string, frame: VideoFrame, signal?: AbortSignal): Promise<{ boxes: NormalizedBox[]; matched: boolean }> {

@@ -18,7 +18,7 @@ parentPort.on("message", async (m) => {
   running.set(m.id, ctl);
   try {
     let value;
-    if (m.op === "ask") value = await engine.ask({ prompt: m.prompt, question: m.question, frames: m.frames, signal: ctl.signal });
+    if (m.op === "ask") value = await engine.ask({ prompt: m.prompt, question: m.question, frames: m.frames, signal: ctl.signal, account: m.account });
     else if (m.op === "regions") value = await engine.textRegionsForQuestion(m.question, m.frame, ctl.signal);
     else if (m.op === "warmUp") value = await engine.warmUp();
     parentPort.postMessage({ id: m.id, ok: true, value });
