@@ -369,7 +369,7 @@ export class CallServer {
     const p = this.participants.get(peer.peerId);
     const f = p?.agent.answerFrame(questionId);
     if (!p || !f) {
-      peer.send({ type: "error", code: "NOT_FOUND", message: `no answer frame for question "${questionId}": only the last answers' frames are kept`, field: "questionId" });
+      peer.send({ type: "error", code: "NOT_FOUND", message: `no answer frame for question "${questionId}": only the last answers' frames are kept`, field: "questionId", requestId: questionId });
       return;
     }
     peer.send(await answerFramePicture(this.o.ffmpeg, f, p.media.stats()?.bitrateBps ?? null));

@@ -168,7 +168,8 @@ export type AgentStateMessage = z.infer<typeof agentStateSchema>;
 
 /**
  * The frame an answer was read from, for the asker to see (the reply to `answer-frame-request`;
- * `error NOT_FOUND` when the answer is not among the last ones kept): a small JPEG (base64, longest side a
+ * `error NOT_FOUND` with the question's id as `requestId` when the answer is not among the last
+ * ones kept): a small JPEG (base64, longest side a
  * few hundred pixels) with the region the answer came from drawn on it, when the model said
  * where; when it was captured (publisher clock), how old it was when answered, the resolution it
  * was decoded at and the bitrate the server was receiving.

@@ -246,7 +246,7 @@ export class HeadlessPublisher {
       };
       const off = client.events.on("message", (m) => {
         if (m.type === "answer-frame" && m.questionId === questionId) done(() => resolve(m));
-        else if (m.type === "error" && m.code === "NOT_FOUND" && m.field === "questionId" && m.message.includes(`"${questionId}"`)) done(() => reject(new PublisherError("NOT_FOUND", m.message)));
+        else if (m.type === "error" && m.code === "NOT_FOUND" && m.requestId === questionId) done(() => reject(new PublisherError("NOT_FOUND", m.message)));
       });
       const timer = setTimeout(() => done(() => reject(new PublisherError("TIMEOUT", `no answer frame for ${questionId} within ${timeoutMs} ms`))), timeoutMs);
       if (!client.send({ type: "answer-frame-request", questionId })) done(() => reject(new PublisherError("NOT_CONNECTED", "the signalling socket is closed")));

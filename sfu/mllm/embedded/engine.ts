@@ -19,7 +19,7 @@ import {
 } from "./answer.ts";
 import { boxColours, colourRegion } from "./colour.ts";
 import { detectText, type DetectorOptions } from "./detector.ts";
-import { readingOrder, toNormalized, type PixelBox, type TextBox, type TextLine } from "./geometry.ts";
+import { readingOrder, toNormalized, union, type PixelBox, type TextBox, type TextLine } from "./geometry.ts";
 import { blocksOf, ground, TIE_RATIO } from "./grounding.ts";
 import { loadOcrModels, type OcrModels } from "./models.ts";
 import { boxKey, frameKey, ReadCache } from "./read-cache.ts";
@@ -122,9 +122,8 @@ function overlaps(a: PixelBox, b: PixelBox): boolean {
   return a.x < b.x + b.width && b.x < a.x + a.width && a.y < b.y + b.height && b.y < a.y + a.height;
 }
 
-/** A box grown by a third of its height each way (the camera sways between frames), inside the frame. */
-function grow(b: PixelBox, f: VideoFrame): PixelBox {
-  const m = Math.round(b.height / 3);
+/** A box grown by `m` pixels each way (the camera sways between frames), inside the frame. */
+function grow(b: PixelBox, f: VideoFrame, m: number): PixelBox {
   const x = Math.max(0, b.x - m);
   const y = Math.max(0, b.y - m);
   return { x, y, width: Math.min(f.width, b.x + b.width + m) - x, height: Math.min(f.height, b.y + b.height + m) - y };
@@ -288,7 +287,15 @@ export class EmbeddedOcrEngine implements MllmClient {
     const focus = firstAnswer.box ? first.filter((l) => overlaps(l.box, firstAnswer.box!)).map((l) => l.box) : first.map((l) => l.box);
     const perFrame: TextLine[][] = [];
     for (const frame of frames.slice(0, -1)) {
-      perFrame.push(focus.length > 0 ? await this.readBoxes(frame, focus.map((b) => grow(b, frame)), req.signal) : await this.readForQuestion(analysis, frame, options, req.signal));
+      if (focus.length === 0) {
+        perFrame.push(await this.readForQuestion(analysis, frame, options, req.signal));
+        continue;
+      }
+      // The detector finds the lines again in the region around them (the camera moved a little):
+      // reading a box of another frame's lines, or a box grown around them, changes the crop the
+      // recogniser sees and with it what it reads ("18D" read as "180").
+      const located = await this.locateIn(frame, grow(union(focus), frame, Math.max(...focus.map((b) => b.height))), req.signal);
+      perFrame.push(located.length > 0 ? await this.readBoxes(frame, located.map((l) => l.box), req.signal) : []);
     }
     perFrame.push(first);
     const answer = answerQuestion(question, perFrame, options);
