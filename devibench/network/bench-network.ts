@@ -14,18 +14,28 @@ import { resolveFfmpeg } from "../../encoder/ffmpeg/resolve.ts";
 import { DEFAULT_FEC_TARGET_FRAME_LOSS } from "../../encoder/rtp/frame-fec.ts";
 import { LinkError } from "../../sfu/link/index.ts";
 import { WorkerOcrEngine } from "../../sfu/mllm/embedded/worker-engine.ts";
-import { defaultConditions, type NetworkConditionSpec, parseCondition } from "./conditions.ts";
+import { defaultConditions, type NetworkConditionSpec, parseCondition, TRACE_QUEUE_PACKETS } from "./conditions.ts";
 import { loadBenchClips } from "./clips.ts";
 import { frameLatencies, summarize } from "./latency.ts";
 import { defaultNetworkSettings } from "./link-frames.ts";
 import { type AnswerCache, type ClipRun, type MethodName, type NetworkBenchSettings, planFor, type PolicyName, regionGroups, runClip, traceOffsetMs } from "./run-clip.ts";
+import { frameLatencyFloor } from "./trace-floor.ts";
+
+type RateControl = "gcc" | "fixed";
 
 const HELP = `usage: npm run bench:network -- [options]
 
-  --condition SPEC   a network condition (repeatable); default the three of issue 6:
-                     trace:verizon-lte,rtt=100 / loss=0.05,rtt=100 / loss=0.1,rtt=100
+  --condition SPEC   a network condition (repeatable); default the five of issue 13:
+                     trace:verizon-evdo-driving,rtt=100 / trace:att-lte-driving,rtt=100 /
+                     loss=0.05,rtt=100 / loss=0.1,rtt=100 / loss=0.15,rtt=150
                      keys: trace (name or mahimahi file), rate (bps, default 20000000 without a
-                     trace), loss (0..1), rtt (ms, required), queue (packets, default 300), name
+                     trace), loss (0..1), rtt (ms, required), queue (packets: default --queue
+                     with a trace, 300 without), name
+  --queue N          drop-tail queue of trace conditions that give none, in packets (default
+                     ${TRACE_QUEUE_PACKETS}, Artic's mahimahi setup)
+  --rate-control R   the senders' rate: gcc (follows the receiver's GCC estimate, REMB back, as a
+                     call does; warmed up 10 s before each clip), fixed (the --bitrate throughout),
+                     or both (default: gcc rows, and fixed rows for contrast)
   --clips N          clips of the synthetic set (seed 1), 1..10 (default 10)
   --bitrate KBPS     sender bitrate for both policies (default 600)
   --codec C          h264 (default, as the publisher) or vp8
@@ -59,6 +69,7 @@ interface Args {
   readonly json: boolean;
   readonly fec: boolean;
   readonly fecTargetFrameLoss: number;
+  readonly rateControls: RateControl[];
 }
 
 function parse(argv: string[]): Args | "help" {
@@ -67,7 +78,7 @@ function parse(argv: string[]): Args | "help" {
     ({ values } = parseArgs({
       args: argv, strict: true, allowPositionals: false,
       options: {
-        condition: { type: "string", multiple: true }, clips: { type: "string" }, bitrate: { type: "string" },
+        condition: { type: "string", multiple: true }, clips: { type: "string" }, queue: { type: "string" }, "rate-control": { type: "string" }, bitrate: { type: "string" },
         seed: { type: "string" }, "nack-retries": { type: "string" }, "classic-playout": { type: "string" }, codec: { type: "string" }, method: { type: "string" }, fec: { type: "string" }, "fec-target": { type: "string" }, json: { type: "boolean" }, help: { type: "boolean" },
       },
     }));
@@ -83,9 +94,10 @@ function parse(argv: string[]): Args | "help" {
     return v;
   };
   const specs = (values.condition as string[] | undefined) ?? [];
+  const traceQueuePackets = int("queue", TRACE_QUEUE_PACKETS, 1, 100_000);
   let conditions: NetworkConditionSpec[];
   try {
-    conditions = specs.length > 0 ? specs.map(parseCondition) : defaultConditions();
+    conditions = specs.length > 0 ? specs.map((t) => parseCondition(t, { traceQueuePackets })) : defaultConditions({ traceQueuePackets });
   } catch (err) {
     if (err instanceof LinkError) throw new UsageError(`--condition: ${err.message} (field ${err.field})`);
     throw err;
@@ -99,10 +111,12 @@ function parse(argv: string[]): Args | "help" {
   const fecTargetRaw = values["fec-target"] as string | undefined;
   const fecTarget = fecTargetRaw === undefined ? DEFAULT_FEC_TARGET_FRAME_LOSS : Number(fecTargetRaw);
   if (!(fecTarget > 0 && fecTarget < 1)) throw new UsageError(`--fec-target must be a frame loss fraction in (0, 1), got "${fecTargetRaw}"`);
+  const rc = (values["rate-control"] as string | undefined) ?? "both";
+  if (rc !== "gcc" && rc !== "fixed" && rc !== "both") throw new UsageError(`--rate-control must be gcc, fixed or both, got "${rc}"`);
   const playout = (values["classic-playout"] as string | undefined) ?? "webrtc";
   if (playout !== "webrtc" && playout !== "none") throw new UsageError(`--classic-playout must be webrtc or none, got "${playout}"`);
   return {
-    classicPlayout: playout, fec: fec === "on", fecTargetFrameLoss: fecTarget,
+    classicPlayout: playout, fec: fec === "on", fecTargetFrameLoss: fecTarget, rateControls: rc === "both" ? ["gcc", "fixed"] : [rc],
     methods: method === undefined ? ["baseline", "context"] : [method], codec, conditions, clips: int("clips", 10, 1, 10), bitrateKbps: int("bitrate", 600, 50, 20_000), seed: int("seed", 1, 0, 2 ** 31 - 1),
     nackRetries: int("nack-retries", 10, 0, 100), json: values.json === true,
   };
@@ -145,11 +159,20 @@ interface PolicyFigures {
   /** Parity packets of all packets sent, and frames FEC made whole (resilient with FEC). */
   parityPacketsPct: number;
   framesRepairedByFec: number;
-  /** What the encoder was given (the rest of the budget went to parity). */
+  /** What the encoder was given at the start (the rest of the budget went to parity). */
   encoderKbps: number;
+  /** Everything on the uplink during the clips (media, parity, retransmissions, headers). */
+  uplinkKbps: number;
+  /** The sender's mean cap (gcc; null at a fixed rate). */
+  meanCapKbps: number | null;
+  /**
+   * The trace's frame-latency floor (p95) for the frames as sent (their mean packet count, parity
+   * included), encode delay and one-way delay as here (trace-floor.ts); null without a trace.
+   */
+  traceFloorP95Ms: number | null;
 }
 
-function figures(runs: ClipRun[]): PolicyFigures {
+function figures(runs: ClipRun[], condition: NetworkConditionSpec, encodeDelayMs: number): PolicyFigures {
   const lat: number[] = [];
   let waited = 0;
   let untimed = 0;
@@ -188,6 +211,11 @@ function figures(runs: ClipRun[]): PolicyFigures {
     parityPacketsPct: sent ? Math.round((sum((r) => r.counters.parityPackets) / sent) * 1000) / 10 : 0,
     framesRepairedByFec: sum((r) => r.counters.fecRepairedFrames),
     encoderKbps: Math.round(plan.sender.bitrateBps / 1000),
+    uplinkKbps: Math.round(sum((r) => r.counters.uplinkKbps) / runs.length),
+    meanCapKbps: runs[0]!.counters.meanCapKbps === null ? null : Math.round(sum((r) => r.counters.meanCapKbps ?? 0) / runs.length),
+    traceFloorP95Ms: condition.uplink.rate.kind === "trace" && allFrames.length
+      ? Math.round(frameLatencyFloor(condition.uplink.rate.trace, Math.max(1, Math.round(sent / allFrames.length)), { encodeMs: encodeDelayMs, oneWayMs: condition.rttMs / 2, stepMs: 5 }).p95Ms)
+      : null,
   };
 }
 
@@ -212,12 +240,13 @@ async function main(): Promise<number> {
   const settings: NetworkBenchSettings = {
     ...defaultNetworkSettings(ffmpeg, args.codec, 1280, 720, args.bitrateKbps * 1000, args.seed, join(cacheRoot, "network")),
     askTimesMs: [1000, 2000, 3000, 4000, 5000], nackMaxRetries: args.nackRetries, classicPlayout: args.classicPlayout, fec: args.fec,
-    fecTargetFrameLoss: args.fecTargetFrameLoss,
+    fecTargetFrameLoss: args.fecTargetFrameLoss, rateControl: args.rateControls[0]!, warmupMs: 10_000,
   };
   const log = (line: string) => console.log(line);
   log("bench:network configuration");
   log(`  video: synthetic set seed 1, first ${args.clips} clip(s), 5 s each, ${settings.width}x${settings.height}, ${args.codec === "h264" ? "H.264 (libx264 veryfast zerolatency baseline; SPS and PPS in their own RTP packets, no STAP-A)" : "VP8 (libvpx realtime cpu-used 8)"}, ${args.bitrateKbps} kbps for both policies, camera ${settings.maxFps} fps`);
   log(`  sender: pacer ${settings.pacingFactor}x bitrate, encode delay ${settings.encodeDelayMs} ms, RTP MTU 1200 B + 28 B IP/UDP`);
+  log(`  rate control: ${args.rateControls.map((r) => r === "gcc" ? `gcc (receiver: GCC delay-based on send/arrival times + loss-based, REMB back at once on a 3% fall and each second; sender: the publisher's BitrateCap, encoder restart at the new rate at most every 500 ms, pacer at ${settings.pacingFactor}x the cap; ${settings.warmupMs / 1000} s warm-up with padding before each clip)` : `fixed (${args.bitrateKbps} kbps throughout)`).join("; ")}`);
   log(`  model: embedded OCR engine, text questions only (it cannot answer colour or counting), each asked at ${settings.askTimesMs.map((t) => t / 1000).join(", ")} s with the newest frame available then; normalised-match scoring`);
   log(`  methods: ${args.methods.join(", ")} (context: each question's ground-truth region map from the first frame, encoder/ladder planContextEncode calibrated on the policy's own sender encode, x264 ROI via addroi; PLI segments keep the map; the same for both policies)`);
   log(`  link seed ${args.seed} (per clip: seed x 1000003 + clip x 7919, the same for both policies); frame latency = capture -> released decodable (a dropped frame counts until the next good one); decode time not modelled`);
@@ -239,49 +268,55 @@ async function main(): Promise<number> {
   try {
     await engine.warmUp();
     log(`engine warm (${Math.round(performance.now() - t0)} ms since start)`);
-    type Row = { method: MethodName; name: string; classic: PolicyFigures; resilient: PolicyFigures };
+    type Row = { method: MethodName; name: string; rateControl: RateControl; classic: PolicyFigures; resilient: PolicyFigures };
     const table: Row[] = [];
+    const total = args.methods.length * args.conditions.length * args.rateControls.length * 2 * clips.length;
+    let done = 0;
     for (const method of args.methods) {
       for (const c of args.conditions) {
-        const per: Partial<Record<PolicyName, PolicyFigures>> = {};
-        for (const p of ["classic", "resilient"] as const) {
-          const runs: ClipRun[] = [];
-          for (const clip of clips) {
-            // Context: one run per distinct region map of the clip's questions (one per clip here).
-            for (const g of regionGroups(clip.samples, method)) {
-              const r = await runClip({ ...clip, samples: g.samples }, c, p, settings, engine, cache, g.regions);
-              runs.push(r);
-              const l = summarize(frameLatencies(r.frames).latenciesMs);
-              log(`  [${Math.round((performance.now() - t0) / 1000)} s] ${method} ${c.name} ${p} ${clip.id}: ${r.frames.length} frames, ${r.frames.filter((f) => f.fate === "decodable").length} decodable, latency p50 ${l.p50Ms} p95 ${l.p95Ms} ms, ${r.asks.filter((a) => a.correct).length}/${r.asks.length} correct, ${r.counters.retransmissions} retx, ${r.counters.plis} PLI`);
+        for (const rateControl of args.rateControls) {
+          const per: Partial<Record<PolicyName, PolicyFigures>> = {};
+          const s = { ...settings, rateControl };
+          for (const p of ["classic", "resilient"] as const) {
+            const runs: ClipRun[] = [];
+            for (const clip of clips) {
+              // Context: one run per distinct region map of the clip's questions (one per clip here).
+              for (const g of regionGroups(clip.samples, method)) {
+                const r = await runClip({ ...clip, samples: g.samples }, c, p, s, engine, cache, g.regions);
+                runs.push(r);
+                const l = summarize(frameLatencies(r.frames).latenciesMs);
+                log(`  [${Math.round((performance.now() - t0) / 1000)} s ${++done}/${total}] ${method} ${c.name} ${rateControl} ${p} ${clip.id}: ${r.frames.length} frames, ${r.frames.filter((f) => f.fate === "decodable").length} decodable, latency p50 ${l.p50Ms} p95 ${l.p95Ms} ms, ${r.asks.filter((a) => a.correct).length}/${r.asks.length} correct, ${r.counters.retransmissions} retx, ${r.counters.plis} PLI, uplink ${r.counters.uplinkKbps} kbps${r.counters.meanCapKbps !== null ? `, cap ${r.counters.meanCapKbps} kbps` : ""}`);
+              }
             }
+            per[p] = figures(runs, c, settings.encodeDelayMs);
           }
-          per[p] = figures(runs);
+          table.push({ method, name: c.name, rateControl, classic: per.classic!, resilient: per.resilient! });
         }
-        table.push({ method, name: c.name, classic: per.classic!, resilient: per.resilient! });
       }
     }
     const seconds = Math.round((performance.now() - t0) / 1000);
     log("");
     log(`results (${clips.length} clips, ${seconds} s):`);
     const cell = (v: number | null) => (v === null ? "-" : String(v)).padStart(6);
-    log(`${"method".padEnd(8)} ${"condition".padEnd(20)} ${"policy".padEnd(9)} ${"fps".padStart(4)} ${"p50".padStart(6)} ${"p95".padStart(6)} ${"p99".padStart(6)} ${"acc".padStart(6)}  frames  not-shown  kbit/fr  pkt/fr  lost  whole  undec  retx  PLI  kbps  enc-kbps  parity  fec-fixed  uplink-loss`);
+    log(`${"method".padEnd(8)} ${"condition".padEnd(22)} ${"rate".padEnd(5)} ${"policy".padEnd(9)} ${"fps".padStart(4)} ${"p50".padStart(6)} ${"p95".padStart(6)} ${"p99".padStart(6)} ${"floor".padStart(6)} ${"acc".padStart(6)}  frames  not-shown  kbit/fr  pkt/fr  lost  whole  undec  retx  PLI  kbps  link-kbps  cap  enc-kbps  parity  fec-fixed  uplink-loss  q-drops`);
     for (const row of table) {
       for (const p of ["classic", "resilient"] as const) {
         const f = row[p];
-        log(`${row.method.padEnd(8)} ${row.name.padEnd(20)} ${p.padEnd(9)} ${String(f.fps).padStart(4)} ${cell(f.p50Ms)} ${cell(f.p95Ms)} ${cell(f.p99Ms)} ${(f.accuracy * 100).toFixed(1).padStart(6)}  ${String(f.frames).padStart(6)}  ${`${f.framesNotShownPct}%`.padStart(9)}  ${(f.meanBitsPerFrame / 1000).toFixed(1).padStart(7)}  ${String(f.rtpPacketsPerFrame).padStart(6)}  ${String(f.framesLost).padStart(4)}  ${String(f.framesLostWhole).padStart(5)}  ${String(f.framesUndecodable + f.framesRefused).padStart(5)}  ${String(f.retransmissions).padStart(4)}  ${String(f.plis).padStart(3)}  ${String(f.sentKbps).padStart(4)}  ${String(f.encoderKbps).padStart(8)}  ${`${f.parityPacketsPct}%`.padStart(6)}  ${String(f.framesRepairedByFec).padStart(9)}  ${f.uplinkLossPct}%`);
+        log(`${row.method.padEnd(8)} ${row.name.padEnd(22)} ${row.rateControl.padEnd(5)} ${p.padEnd(9)} ${String(f.fps).padStart(4)} ${cell(f.p50Ms)} ${cell(f.p95Ms)} ${cell(f.p99Ms)} ${cell(f.traceFloorP95Ms)} ${(f.accuracy * 100).toFixed(1).padStart(6)}  ${String(f.frames).padStart(6)}  ${`${f.framesNotShownPct}%`.padStart(9)}  ${(f.meanBitsPerFrame / 1000).toFixed(1).padStart(7)}  ${String(f.rtpPacketsPerFrame).padStart(6)}  ${String(f.framesLost).padStart(4)}  ${String(f.framesLostWhole).padStart(5)}  ${String(f.framesUndecodable + f.framesRefused).padStart(5)}  ${String(f.retransmissions).padStart(4)}  ${String(f.plis).padStart(3)}  ${String(f.sentKbps).padStart(4)}  ${String(f.uplinkKbps).padStart(9)}  ${cell(f.meanCapKbps).padStart(4)}  ${String(f.encoderKbps).padStart(8)}  ${`${f.parityPacketsPct}%`.padStart(6)}  ${String(f.framesRepairedByFec).padStart(9)}  ${`${f.uplinkLossPct}%`.padStart(11)}  ${f.queueDrops}`);
       }
       const d95 = row.classic.p95Ms !== null && row.resilient.p95Ms !== null ? row.classic.p95Ms - row.resilient.p95Ms : null;
-      log(`${"".padEnd(29)} p95 classic - resilient: ${d95 === null ? "-" : `${d95} ms`} (goal >= 135); accuracy resilient - classic: ${((row.resilient.accuracy - row.classic.accuracy) * 100).toFixed(1)} points (goal >= -2)`);
+      const floorGap = row.resilient.traceFloorP95Ms !== null && row.resilient.p95Ms !== null ? `; resilient p95 - trace floor: ${row.resilient.p95Ms - row.resilient.traceFloorP95Ms} ms (goal <= 150)` : "";
+      log(`${"".padEnd(37)} ${row.rateControl} p95 classic - resilient: ${d95 === null ? "-" : `${d95} ms`} (goal >= 135); accuracy resilient - classic: ${((row.resilient.accuracy - row.classic.accuracy) * 100).toFixed(1)} points (goal >= -2)${floorGap}`);
     }
     if (args.json) {
       console.log(JSON.stringify({
-        config: { clips: clips.length, methods: args.methods, codec: args.codec, bitrateKbps: args.bitrateKbps, seed: args.seed, nackRetries: args.nackRetries, classicPlayout: args.classicPlayout, width: settings.width, height: settings.height, askTimesMs: settings.askTimesMs, seconds },
+        config: { clips: clips.length, methods: args.methods, rateControls: args.rateControls, warmupMs: settings.warmupMs, codec: args.codec, bitrateKbps: args.bitrateKbps, seed: args.seed, nackRetries: args.nackRetries, classicPlayout: args.classicPlayout, width: settings.width, height: settings.height, askTimesMs: settings.askTimesMs, seconds },
         // One entry per condition, for the product's method (context-aware, the map the server
-        // sends with a question) when it ran, else the baseline; every method is in `results`.
+        // sends with a question) and rate control (gcc) when they ran; every row is in `results`.
         conditions: table
-          .filter((r) => r.method === (args.methods.includes("context") ? "context" : "baseline"))
-          .map((r) => ({ name: r.name, method: r.method, classic: r.classic, resilient: r.resilient })),
-        results: table.map((r) => ({ method: r.method, name: r.name, classic: r.classic, resilient: r.resilient })),
+          .filter((r) => r.method === (args.methods.includes("context") ? "context" : "baseline") && r.rateControl === args.rateControls[0])
+          .map((r) => ({ name: r.name, method: r.method, rateControl: r.rateControl, classic: r.classic, resilient: r.resilient })),
+        results: table.map((r) => ({ method: r.method, name: r.name, rateControl: r.rateControl, classic: r.classic, resilient: r.resilient })),
       }));
     }
     return 0;

@@ -3,19 +3,25 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
 import { linkError } from "../../sfu/link/test-util.ts";
-import { DEFAULT_QUEUE_PACKETS, defaultConditions, LOSS_CONDITION_RATE_BPS, parseCondition } from "./conditions.ts";
+import { DEFAULT_QUEUE_PACKETS, defaultConditions, LOSS_CONDITION_RATE_BPS, parseCondition, TRACE_QUEUE_PACKETS } from "./conditions.ts";
 
 
 describe("parseCondition", () => {
-  it("trace:verizon-lte,rtt=100: the trace with 50 ms each way, no loss, the default queue", () => {
+  it("trace:verizon-lte,rtt=100: the trace with 50 ms each way, no loss, the trace conditions' 30-packet queue", () => {
     const c = parseCondition("trace:verizon-lte,rtt=100");
     expect(c.name).toBe("verizon-lte-rtt100");
     expect(c.uplink.rate.kind).toBe("trace");
     expect(c.uplink.delayMs).toBe(50);
     expect(c.downlink.delayMs).toBe(50);
     expect(c.uplink.loss).toEqual({ kind: "none" });
-    expect(c.uplink.queue).toEqual({ kind: "packets", packets: DEFAULT_QUEUE_PACKETS });
+    expect(c.uplink.queue).toEqual({ kind: "packets", packets: TRACE_QUEUE_PACKETS });
     expect(c.knownLossRate).toBe(0);
+  });
+
+  it("a trace with a default queue given (bench:network --queue), or its own queue key, uses that; a fixed rate keeps the deep queue", () => {
+    expect(parseCondition("trace:verizon-lte,rtt=100", { traceQueuePackets: 60 }).uplink.queue).toEqual({ kind: "packets", packets: 60 });
+    expect(parseCondition("trace:verizon-lte,rtt=100,queue=10", { traceQueuePackets: 60 }).uplink.queue).toEqual({ kind: "packets", packets: 10 });
+    expect(parseCondition("loss=0.05,rtt=100", { traceQueuePackets: 60 }).uplink.queue).toEqual({ kind: "packets", packets: DEFAULT_QUEUE_PACKETS });
   });
 
   it("loss=0.05,rtt=100: Bernoulli loss on a fixed 20 Mbps link", () => {
@@ -77,9 +83,11 @@ describe("parseCondition", () => {
 });
 
 describe("defaultConditions", () => {
-  it("gives the issue's three conditions, all at 100 ms RTT", () => {
+  it("gives issue 13's five conditions: two driving traces with a 30-packet queue, 5/10/15% loss", () => {
     const cs = defaultConditions();
-    expect(cs.map((c) => c.name)).toEqual(["verizon-lte-rtt100", "loss5-rtt100", "loss10-rtt100"]);
-    for (const c of cs) expect(c.rttMs).toBe(100);
+    expect(cs.map((c) => c.name)).toEqual(["verizon-evdo-driving-rtt100", "att-lte-driving-rtt100", "loss5-rtt100", "loss10-rtt100", "loss15-rtt150"]);
+    expect(cs.map((c) => c.rttMs)).toEqual([100, 100, 100, 100, 150]);
+    expect(cs[0]!.uplink.queue).toEqual({ kind: "packets", packets: 30 });
+    expect(cs[4]!.knownLossRate).toBe(0.15);
   });
 });

@@ -41,6 +41,19 @@ export const LOSS_CONDITION_RATE_BPS = 20_000_000;
  */
 export const DEFAULT_QUEUE_PACKETS = 300;
 
+/**
+ * Drop-tail queue of trace conditions that give none: 30 packets, as Artic's mahimahi setup
+ * (`--uplink-queue=droptail --uplink-queue-args=packets=30`). A cellular uplink's buffer is
+ * shallow enough that a sender over the capacity loses packets within a second or so, not only
+ * time; bench:network's `--queue` changes it.
+ */
+export const TRACE_QUEUE_PACKETS = 30;
+
+export interface ConditionDefaults {
+  /** Queue of trace conditions without a `queue` of their own. Default TRACE_QUEUE_PACKETS. */
+  readonly traceQueuePackets?: number;
+}
+
 export interface ConditionParts {
   readonly name?: string;
   readonly trace?: string;
@@ -57,7 +70,7 @@ function bad(field: string, message: string): LinkError {
 }
 
 /** Builds a condition from its parts; throws `LinkError` naming the field. */
-export function makeCondition(parts: ConditionParts): NetworkConditionSpec {
+export function makeCondition(parts: ConditionParts, defaults: ConditionDefaults = {}): NetworkConditionSpec {
   const { rttMs } = parts;
   if (typeof rttMs !== "number" || !Number.isFinite(rttMs) || rttMs < 0) {
     throw bad("rtt", `${FIELD}.rtt must be a finite round-trip time in ms >= 0, got ${String(rttMs)}`);
@@ -66,7 +79,7 @@ export function makeCondition(parts: ConditionParts): NetworkConditionSpec {
     ...(parts.trace !== undefined ? { trace: parts.trace } : { rateBps: parts.rateBps ?? LOSS_CONDITION_RATE_BPS }),
     delayMs: rttMs / 2,
     ...(parts.loss !== undefined ? { loss: parts.loss } : {}),
-    queuePackets: parts.queuePackets ?? DEFAULT_QUEUE_PACKETS,
+    queuePackets: parts.queuePackets ?? (parts.trace !== undefined ? defaults.traceQueuePackets ?? TRACE_QUEUE_PACKETS : DEFAULT_QUEUE_PACKETS),
   };
   if (parts.trace !== undefined && parts.rateBps !== undefined) {
     throw bad("rate", `${FIELD}: give a trace or a rate, not both (a trace sets the rate)`);
@@ -84,12 +97,18 @@ function traceLabel(trace: string): string {
   return base.replace(/\.[^.]*$/, "");
 }
 
-/** The issue's three conditions: Verizon LTE uplink, 5% and 10% independent loss; all 100 ms RTT. */
-export function defaultConditions(): NetworkConditionSpec[] {
+/**
+ * Issue 13's conditions: two capacity-limited cellular uplinks of the repository (Verizon EVDO
+ * and AT&T LTE, driving) at 100 ms RTT with a shallow queue, and 5%, 10% and 15% independent loss
+ * at 100, 100 and 150 ms RTT.
+ */
+export function defaultConditions(defaults: ConditionDefaults = {}): NetworkConditionSpec[] {
   return [
-    makeCondition({ name: "verizon-lte-rtt100", trace: "verizon-lte", rttMs: 100 }),
-    makeCondition({ name: "loss5-rtt100", loss: 0.05, rttMs: 100 }),
-    makeCondition({ name: "loss10-rtt100", loss: 0.1, rttMs: 100 }),
+    makeCondition({ name: "verizon-evdo-driving-rtt100", trace: "verizon-evdo-driving", rttMs: 100 }, defaults),
+    makeCondition({ name: "att-lte-driving-rtt100", trace: "att-lte-driving", rttMs: 100 }, defaults),
+    makeCondition({ name: "loss5-rtt100", loss: 0.05, rttMs: 100 }, defaults),
+    makeCondition({ name: "loss10-rtt100", loss: 0.1, rttMs: 100 }, defaults),
+    makeCondition({ name: "loss15-rtt150", loss: 0.15, rttMs: 150 }, defaults),
   ];
 }
 
@@ -107,7 +126,7 @@ function number(field: string, raw: string, what: string): number {
  * no trace), loss (independent loss probability, 0..1), rtt (round trip, ms; required), queue
  * (drop-tail limit, packets), name.
  */
-export function parseCondition(text: string): NetworkConditionSpec {
+export function parseCondition(text: string, defaults: ConditionDefaults = {}): NetworkConditionSpec {
   if (text.trim() === "") throw new LinkError("INVALID_CONFIG", FIELD, `${FIELD} is empty; expected e.g. "trace:verizon-lte,rtt=100" or "loss=0.05,rtt=100"`);
   const seen = new Map<string, string>();
   for (const item of text.split(",")) {
@@ -136,5 +155,5 @@ export function parseCondition(text: string): NetworkConditionSpec {
   if (parts.loss !== undefined && !(parts.loss >= 0 && parts.loss <= 1)) {
     throw bad("loss", `${FIELD}.loss must be a probability in [0, 1], got ${parts.loss}`);
   }
-  return makeCondition(parts);
+  return makeCondition(parts, defaults);
 }

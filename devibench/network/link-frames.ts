@@ -62,6 +62,9 @@ export function defaultNetworkSettings(ffmpeg: string, codec: RtpVideoCodec, wid
     ffmpeg, codec, width, height, bitrateBps, maxFps: 15, seed, askTimesMs: [], pacingFactor: 2.5, encodeDelayMs: 10,
     classicExtraWaitMs: 200, resilientMaxWaitMs: 100, nackMaxRetries: 10, classicPlayout: "webrtc", intraOnlyLoss: 0.01,
     fec: true, fecTargetFrameLoss: DEFAULT_FEC_TARGET_FRAME_LOSS, cacheDir,
+    // DeViBench's `run --network` compares receive policies at one sending rate; bench:network
+    // runs the rate loop (its --rate-control).
+    rateControl: "fixed", warmupMs: 5000,
   };
 }
 

@@ -15,6 +15,7 @@ import { devibenchPrompt, type MllmClient } from "../../sfu/mllm/types.ts";
 import { scoreAnswer } from "../run/score.ts";
 import type { PixelBox, Sample } from "../types.ts";
 import type { NetworkConditionSpec } from "./conditions.ts";
+import { ReceiverRate, SenderRate } from "./rate-loop.ts";
 import { ClipEncoder, decodeReleased, type SenderSettings } from "./sender.ts";
 import { simulate, type SimulationCounters, type SimulationResult } from "./simulate.ts";
 
@@ -54,6 +55,12 @@ export interface NetworkBenchSettings {
   readonly fec: boolean;
   /** The frame loss FEC is sized for (`parityFor`). */
   readonly fecTargetFrameLoss: number;
+  /**
+   * The sender's rate: `gcc`, following the receiver's estimate as a call does (rate-loop.ts,
+   * warmed up for `warmupMs` before each clip), or `fixed` at `bitrateBps`.
+   */
+  readonly rateControl: "gcc" | "fixed";
+  readonly warmupMs: number;
   readonly cacheDir: string;
 }
 
@@ -107,6 +114,7 @@ export interface ClipRun {
   readonly asks: AskOutcome[];
   readonly counters: SimulationCounters;
   readonly restarts: number;
+  /** Encoded video over the clip (payload bits). */
   readonly sentKbps: number;
   readonly plan: PolicyPlan;
 }
@@ -186,7 +194,15 @@ export function simulatePlan(a: {
 }): Promise<SimulationResult> {
   const { source, condition, policy, plan, settings: s } = a;
   const fec = plan.fec;
+  // The parity comes out of the cap: the encoder gets the media share at the current cap.
+  const mediaBps = (capBps: number) => Math.round(
+    fec ? capBps * fecMediaShare({ bitrateBps: capBps, fps: plan.sender.fps, lossRate: fec.lossRate, targetFrameLoss: fec.targetFrameLoss }) : capBps,
+  );
+  const rateLoop = s.rateControl === "gcc"
+    ? { receiver: new ReceiverRate({ maxBps: s.bitrateBps }), sender: new SenderRate(s.bitrateBps, mediaBps), warmupMs: s.warmupMs, pacingFactor: s.pacingFactor }
+    : undefined;
   return simulate({
+    ...(rateLoop ? { rateLoop } : {}),
     source, condition, policy: policy === "classic" ? classicPolicy() : resilientPolicy({ fec: fec !== null }),
     ...(fec ? { fec: { parityFor: (k: number) => parityFor(k, fec.lossRate, fec.targetFrameLoss) } } : {}),
     maxWaitMs: plan.maxWaitMs, nackRetries: plan.nackRetries, seed: clipSeed(s.seed, a.clipIndex),

@@ -15,6 +15,10 @@
  * afresh in the segment, as in an encoder restart (what the live publisher does on a PLI; libwebrtc
  * instead forces a keyframe in the running encoder, whose rate control carries on).
  *
+ * A rate change (the rate loop of a call, rate-loop.ts) restarts the encoder the same way: a
+ * segment from that frame at the new bitrate, cached by start frame and bitrate, as the live
+ * publisher restarts ffmpeg when its cap moves.
+ *
  * Region maps (the context-aware method): region-control rectangles planned by
  * encoder/ladder `planContextEncode` go into the filter graph as x264 ROI side data (`addroi`,
  * encoder/ffmpeg/filtergraph.ts), as encoder/ffmpeg `encodeVideo` and the live publisher do. A
@@ -83,17 +87,19 @@ export class ClipEncoder implements FrameSource {
   readonly codec: RtpVideoCodec;
   readonly fps: number;
   frameCount = 0;
-  /** Segments encoded or read from the cache, by start frame. */
-  private readonly segments = new Map<number, EncodedFrame[]>();
+  /** Segments encoded or read from the cache, by start frame and bitrate. */
+  private readonly segments = new Map<string, EncodedFrame[]>();
   /** Totals of the first segment (the whole clip as encoded without any PLI). */
   stats: SegmentStats = { payloadBytes: 0, frames: 0, avgQp: null };
   private current = 0;
-  /** Segments this run asked for beyond the first (one per honoured keyframe request). */
+  private currentBps: number;
+  /** Segments this run asked for beyond the first (one per honoured keyframe request or rate change). */
   restarts = 0;
 
   private constructor(private readonly o: ClipEncoderOptions) {
     this.fps = o.settings.fps;
     this.codec = o.settings.codec;
+    this.currentBps = o.settings.bitrateBps;
   }
 
   static async open(o: ClipEncoderOptions): Promise<ClipEncoder> {
@@ -105,23 +111,32 @@ export class ClipEncoder implements FrameSource {
     return e;
   }
 
-  async frame(index: number, keyframeRequested: boolean): Promise<EncodedFrame> {
+  async frame(index: number, keyframeRequested: boolean, bitrateBps?: number): Promise<EncodedFrame> {
     if (index < 0 || index >= this.frameCount) throw new RangeError(`frame index ${index} outside 0..${this.frameCount - 1}`);
-    // Intra-only: every frame already is a keyframe; a request changes nothing.
-    if (keyframeRequested && this.o.settings.mode === "gop" && index > 0) {
+    if (bitrateBps !== undefined && !(bitrateBps > 0)) throw new RangeError(`bitrateBps must be > 0, got ${bitrateBps}`);
+    const newRate = bitrateBps !== undefined && Math.round(bitrateBps / 1000) !== Math.round(this.currentBps / 1000);
+    if (newRate) {
+      // The encoder restarts at the new rate from this frame (at the first frame: starts at it).
+      this.currentBps = bitrateBps;
+      if (index > 0) this.restarts++;
+      this.current = index;
+    } else if (keyframeRequested && this.o.settings.mode === "gop" && index > 0) {
+      // Intra-only: every frame already is a keyframe; a request changes nothing.
       this.current = index;
       this.restarts++;
     }
-    const seg = await this.segment(this.current);
+    const seg = await this.segment(this.current, this.currentBps);
     const f = seg[index - this.current];
     if (!f) throw new Error(`segment from frame ${this.current} of ${this.o.input} has no frame ${index}`);
     return f;
   }
 
-  private async segment(start: number): Promise<EncodedFrame[]> {
-    const have = this.segments.get(start);
+  private async segment(start: number, bitrateBps = this.o.settings.bitrateBps): Promise<EncodedFrame[]> {
+    const key = `${start}@${Math.round(bitrateBps / 1000)}`;
+    const have = this.segments.get(key);
     if (have) return have;
-    const s = this.o.settings;
+    // A rate from the rate loop is encoded at whole kbps (ffmpeg's -b:v below), and cached so.
+    const s = bitrateBps === this.o.settings.bitrateBps ? this.o.settings : { ...this.o.settings, bitrateBps: Math.round(bitrateBps / 1000) * 1000 };
     const tag = createHash("sha1").update(JSON.stringify({ input: this.o.input, s, d: this.o.durationSec, args: ENCODER_ARGS_VERSION })).digest("hex").slice(0, 10);
     mkdirSync(this.o.cacheDir, { recursive: true });
     const ext = s.codec === "h264" ? "h264" : "ivf";
@@ -164,8 +179,8 @@ export class ClipEncoder implements FrameSource {
       ? splitH264AccessUnits(buf).map((data) => ({ data, keyframe: isH264Keyframe(data) }))
       // RFC 6386 §9.1: bit 0 of the frame tag is 0 for a key frame.
       : readIvfFrames(buf).frames.map((data) => ({ data, keyframe: (data[0]! & 1) === 0 }));
-    this.segments.set(start, units);
-    if (start === 0) this.stats = { ...this.stats, avgQp: (JSON.parse(readFileSync(meta, "utf8")) as { avgQp: number | null }).avgQp };
+    this.segments.set(key, units);
+    if (start === 0 && bitrateBps === this.o.settings.bitrateBps) this.stats = { ...this.stats, avgQp: (JSON.parse(readFileSync(meta, "utf8")) as { avgQp: number | null }).avgQp };
     return units;
   }
 }

@@ -17,8 +17,16 @@
  *  - a NACKed packet still in the history is resent at once (no RTX stream: same sequence number);
  *  - a PLI (RFC 4585 §6.3.1) makes the next captured frame a keyframe, if the source honours it.
  *
- * The only awaits are the frame source's (it may encode a keyframe segment on demand).
+ * With a rate loop (rate-loop.ts), the sender's bitrate follows the receiver's estimate as a live
+ * call's does: the receiver runs GCC on every packet's send and arrival time and the loss it sees,
+ * REMB comes back over the downlink, the sender's cap follows it and the encoder restarts at the
+ * new rate (a keyframe), the pacer paces at its factor times the cap. The loop is warmed up
+ * before the clip with padding at the cap for `warmupMs`; frame times in the result stay relative
+ * to the clip's first capture.
+ *
+ * The only awaits are the frame source's (it may encode a segment on demand).
  */
+import type { ReceiverRate, SenderRate } from "./rate-loop.ts";
 import { FrameFecReceiver, FrameFecSender } from "../../encoder/rtp/frame-fec.ts";
 import { NAL_TYPE, nalType, type RtpPacket, RtpPacketizer, rtpPacketSize, type RtpVideoCodec, splitAnnexB } from "../../encoder/rtp/index.ts";
 import { LinkEmulator } from "../../sfu/link/index.ts";
@@ -41,9 +49,10 @@ export interface FrameSource {
   readonly frameCount: number;
   /**
    * Frame `index` as the encoder produces it. `keyframeRequested`: a PLI arrived since the previous
-   * frame; a source that sends every frame as a keyframe may ignore it.
+   * frame; a source that sends every frame as a keyframe may ignore it. `bitrateBps`: the encoder's
+   * rate from this frame on (a change restarts it); absent, the rate it has.
    */
-  frame(index: number, keyframeRequested: boolean): Promise<EncodedFrame>;
+  frame(index: number, keyframeRequested: boolean, bitrateBps?: number): Promise<EncodedFrame>;
 }
 
 export interface SimulationOptions {
@@ -75,6 +84,11 @@ export interface SimulationOptions {
    * buffer. Absent: no FEC.
    */
   readonly fec?: { readonly parityFor: (k: number) => number };
+  /**
+   * The sender's rate follows the receiver's estimate (rate-loop.ts); `pacingFactor` times the
+   * sender's cap replaces `pacingBps`. Absent: a fixed rate.
+   */
+  readonly rateLoop?: { readonly receiver: ReceiverRate; readonly sender: SenderRate; readonly warmupMs: number; readonly pacingFactor: number };
   /** Sees every uplink send and delivery (for debugging a run; not needed for the figures). */
   readonly onPacket?: (e: { kind: "sent" | "dropped" | "delivered"; seq: number; ts: number; atMs: number; retransmission: boolean }) => void;
 }
@@ -118,6 +132,11 @@ export interface SimulationCounters {
   readonly framesLostWhole: number;
   /** Frames the decoder refused (H.264 without its parameter sets, or after such a frame until a keyframe). */
   readonly framesRefused: number;
+  /** Everything the sender put on the uplink during the clip (media, parity, retransmissions; RTP and IP/UDP headers), bits per second. */
+  readonly uplinkKbps: number;
+  /** The sender's cap over the clip (mean, kbps; null without a rate loop) and the REMBs it got. */
+  readonly meanCapKbps: number | null;
+  readonly rembs: number;
   readonly jitter: JitterCounters;
 }
 
@@ -129,7 +148,13 @@ export interface SimulationResult {
   readonly endMs: number;
 }
 
-type Rtcp = { readonly kind: "nack"; readonly seqs: number[] } | { readonly kind: "pli" };
+type Rtcp = { readonly kind: "nack"; readonly seqs: number[] } | { readonly kind: "pli" } | { readonly kind: "remb"; readonly bps: number };
+
+/** What crosses the uplink: the packet and when the sender sent it (abs-send-time). */
+interface OnLink {
+  readonly packet: RtpPacket;
+  readonly sentMs: number;
+}
 
 interface Queued {
   readonly packet: RtpPacket;
@@ -142,7 +167,13 @@ export async function simulate(o: SimulationOptions): Promise<SimulationResult> 
   const overhead = o.overheadBytes ?? 28;
   if (!(o.pacingBps > 0)) throw new RangeError(`pacingBps must be > 0, got ${o.pacingBps}`);
   if (!(o.encodeDelayMs >= 0)) throw new RangeError(`encodeDelayMs must be >= 0, got ${o.encodeDelayMs}`);
-  const uplink = new LinkEmulator<RtpPacket>(condition.uplink, { seed: o.seed, field: "uplink", startMs: -(o.traceOffsetMs ?? 0) });
+  const loop = o.rateLoop ?? null;
+  // The clip starts at `warm` on the simulation's clock; the trace is at the clip's offset then
+  // (one period earlier when the warm-up would reach before the trace's start: it repeats).
+  const warm = loop ? loop.warmupMs : 0;
+  const offset = o.traceOffsetMs ?? 0;
+  const period = condition.uplink.rate.kind === "trace" ? condition.uplink.rate.trace.periodMs : 0;
+  const uplink = new LinkEmulator<OnLink>(condition.uplink, { seed: o.seed, field: "uplink", startMs: warm - offset - (offset < warm ? period * Math.ceil((warm - offset) / Math.max(1, period)) : 0) });
   const downlink = new LinkEmulator<Rtcp>(condition.downlink, { seed: (o.seed + 1) >>> 0, field: "downlink" });
   const jb = new JitterBuffer({ codec: source.codec, policy, maxWaitMs: o.maxWaitMs });
   const nacks = o.nackRetries && policy.retransmissions
@@ -168,11 +199,21 @@ export async function simulate(o: SimulationOptions): Promise<SimulationResult> 
   let nextCapture = 0;
   let jbIgnoreUpTo = -Infinity;
   const c = { packetsSent: 0, retransmissions: 0, nackMessages: 0, plis: 0, keyframesSent: 0, mediaBytes: 0 };
-  const captureMs = (i: number) => (i * 1000) / source.fps;
+  const captureMs = (i: number) => warm + (i * 1000) / source.fps;
+  const PAD_SSRC = 0x9abc;
+  let padSeq = 0;
+  let nextPadMs = loop ? 0 : Infinity;
+  let rembs = 0;
+  let capSumKbps = 0;
+  let capFrames = 0;
+  let clipUplinkBytes = 0;
+  let nextCountsMs = loop ? 1000 : Infinity;
+  const pacingBps = () => (loop ? loop.pacingFactor * loop.sender.cap.capBps : o.pacingBps);
 
   const sendRtcp = (m: Rtcp, nowMs: number) => {
     // RTCP feedback: 12-byte common header + sender/media SSRC, 4 bytes per NACK FCI (RFC 4585 §6.2.1).
-    const size = 12 + (m.kind === "nack" ? 4 * m.seqs.length : 0) + overhead;
+    // REMB (draft-alvestrand-rmcat-remb-03): 12 + 8 bytes of header and FCI plus one SSRC.
+    const size = 12 + (m.kind === "nack" ? 4 * m.seqs.length : m.kind === "remb" ? 12 : 0) + overhead;
     downlink.send(size, nowMs, m);
   };
 
@@ -229,8 +270,8 @@ export async function simulate(o: SimulationOptions): Promise<SimulationResult> 
         // Frames decode in order, so none is handed on before the one decoded before it.
         const at = o.playout ? Math.max(lastAvailableMs, o.playout.timing.frame(f.captureMs, nowMs, r.recovered, o.playout.rttMs).availableMs) : nowMs;
         lastAvailableMs = at;
-        f.availableMs = at;
-        decodable.push({ index: f.index, releasedMs: at, data: r.data });
+        f.availableMs = at - warm;
+        decodable.push({ index: f.index, releasedMs: at - warm, data: r.data });
       } else f.fate = "undecodable";
     }
   };
@@ -244,7 +285,11 @@ export async function simulate(o: SimulationOptions): Promise<SimulationResult> 
     const d = jb.nextDeadlineMs();
     const tJb = d !== undefined && d > jbIgnoreUpTo ? Math.max(d, now) : Infinity;
     const tNack = nacks ? Math.max(nacks.nextDueMs() ?? Infinity, now) : Infinity;
-    const t = Math.min(tCap, tPace, tUp, tDown, tJb, tNack);
+    // Padding only while warming up; receiver reports once a second while anything is under way.
+    const tPad = nextPadMs < warm ? Math.max(nextPadMs, pacerFreeMs) : Infinity;
+    const busy = Math.min(tCap, tPace, tUp, tDown, tJb, tNack, tPad);
+    const tCounts = busy < Infinity ? nextCountsMs : Infinity;
+    const t = Math.min(busy, tCounts);
     if (t === Infinity) break;
     now = t;
 
@@ -252,7 +297,10 @@ export async function simulate(o: SimulationOptions): Promise<SimulationResult> 
     for (const p of downlink.poll(now)) {
       const m = p.payload!;
       if (m.kind === "pli") pliPending = true;
-      else {
+      else if (m.kind === "remb") {
+        rembs++;
+        loop?.sender.onRemb(m.bps);
+      } else {
         for (const seq of m.seqs) {
           const packet = history.get(seq);
           if (!packet || queuedRetx.has(seq)) continue;
@@ -267,12 +315,18 @@ export async function simulate(o: SimulationOptions): Promise<SimulationResult> 
     // 2. Capture: the encoder makes the frame, the packetizer splits it.
     while (nextCapture < source.frameCount && captureMs(nextCapture) <= now) {
       const i = nextCapture++;
-      const frame = await source.frame(i, pliPending);
+      const frame = loop
+        ? await source.frame(i, pliPending, loop.sender.encoderBitrate(now))
+        : await source.frame(i, pliPending);
+      if (loop) {
+        capSumKbps += loop.sender.cap.capBps / 1000;
+        capFrames++;
+      }
       pliPending = false;
       if (frame.keyframe) c.keyframesSent++;
       const packets = packetizer.packetizeFrame(frame.data, { timestampMs: captureMs(i) });
       const rec: FrameRecord = {
-        index: i, captureMs: captureMs(i), sizeBytes: frame.data.length, keyframe: frame.keyframe,
+        index: i, captureMs: captureMs(i) - warm, sizeBytes: frame.data.length, keyframe: frame.keyframe,
         availableMs: null, fate: "never-seen", recovered: false,
       };
       frames.push(rec);
@@ -298,14 +352,29 @@ export async function simulate(o: SimulationOptions): Promise<SimulationResult> 
         c.retransmissions++;
       } else if (!fecSender || q.packet.ssrc !== FEC_SSRC) c.mediaBytes += q.packet.payload.length;
       const size = rtpPacketSize(q.packet) + overhead;
-      const fate = uplink.send(size, now, q.packet);
+      const fate = uplink.send(size, now, { packet: q.packet, sentMs: now });
+      if (now >= warm) clipUplinkBytes += size;
       o.onPacket?.({ kind: fate.accepted ? "sent" : "dropped", seq: q.packet.sequenceNumber, ts: q.packet.timestamp, atMs: now, retransmission: q.retransmission });
       c.packetsSent++;
-      pacerFreeMs = now + (size * 8 * 1000) / o.pacingBps;
+      pacerFreeMs = now + (size * 8 * 1000) / pacingBps();
+    }
+    // 3b. Warm-up padding at the cap (its own SSRC; the receiver only times it).
+    if (loop && nextPadMs < warm && Math.max(nextPadMs, pacerFreeMs) <= now) {
+      const pad: RtpPacket = { marker: false, payloadType: 127, sequenceNumber: padSeq++ & 0xffff, timestamp: 0, ssrc: PAD_SSRC, payload: new Uint8Array(1172) };
+      const size = rtpPacketSize(pad) + overhead;
+      uplink.send(size, now, { packet: pad, sentMs: now });
+      pacerFreeMs = now + (size * 8 * 1000) / pacingBps();
+      nextPadMs = now + (size * 8 * 1000) / loop.sender.cap.capBps;
     }
     // 4. Packets reach the receiver.
     for (const p of uplink.poll(now)) {
-      const packet = p.payload!;
+      const { packet, sentMs } = p.payload!;
+      if (loop) {
+        loop.receiver.onPacket(sentMs, p.deliveryMs, p.sizeBytes, condition.rttMs);
+        const bps = loop.receiver.remb(p.deliveryMs);
+        if (bps !== null) sendRtcp({ kind: "remb", bps }, p.deliveryMs);
+      }
+      if (packet.ssrc === PAD_SSRC) continue;
       if (fecReceiver && packet.ssrc === FEC_SSRC) {
         for (const r of fecReceiver.parity(packet)) handle(jb.push(r, p.deliveryMs), p.deliveryMs);
         continue;
@@ -325,6 +394,14 @@ export async function simulate(o: SimulationOptions): Promise<SimulationResult> 
       // A deadline the poll did not move would spin the loop: leave it to the next event.
       if (after !== undefined && after <= now) jbIgnoreUpTo = now;
     }
+    // 5b. Receiver reports: the loss the receiver saw goes to the loss-based estimate.
+    if (loop && now >= nextCountsMs) {
+      const k = uplink.counters();
+      loop.receiver.onCounts(k.packetsLost + k.packetsQueueDropped, k.packetsDelivered, now);
+      const bps = loop.receiver.remb(now);
+      if (bps !== null) sendRtcp({ kind: "remb", bps }, now);
+      nextCountsMs = now + 1000;
+    }
     // 6. NACK retries.
     if (nacks) {
       const again = nacks.due(now);
@@ -339,11 +416,13 @@ export async function simulate(o: SimulationOptions): Promise<SimulationResult> 
   for (const [ts, f] of byTimestamp) {
     if ((f.fate === "lost" || f.fate === "never-seen") && deliveredOf.get(ts)?.size === packetsOf.get(ts)) framesLostWhole++;
   }
+  const clipMs = Math.max(1, now - warm);
   return {
     frames,
     decodable,
-    endMs: now,
+    endMs: now - warm,
     counters: {
+      uplinkKbps: Math.round((clipUplinkBytes * 8) / clipMs), meanCapKbps: loop ? Math.round(capSumKbps / Math.max(1, capFrames)) : null, rembs,
       ...c, parityPackets, fecRecoveredPackets: fecReceiver?.counters.packetsRecovered ?? 0, fecRepairedFrames: fecReceiver?.counters.framesRepaired ?? 0, framesLostWhole, framesRefused: refused, nackRetries: nacks?.retriesSent ?? 0, uplinkLost: up.packetsLost, uplinkQueueDropped: up.packetsQueueDropped, jitter: jb.counters,
     },
   };

@@ -57,6 +57,11 @@ export interface CallServerOptions {
    */
   readonly fec?: boolean;
   /**
+   * Run GCC's delay-based estimate on each participant's video (abs-send-time, sfu/media/gcc) and
+   * cap the rate target with it, besides the loss-based ceiling. Default true.
+   */
+  readonly delayBasedRate?: boolean;
+  /**
    * Longest wait for an incomplete frame, ms (default 100). With classic, a retransmission needs a
    * round trip plus the NACK's detection: give it rtt + ~200 ms or most repairs come too late.
    */
@@ -121,6 +126,12 @@ export interface CallMetrics {
   readonly receivedBitrateBps: number | null;
   /** The link's loss-based ceiling and the bitrate in the last rate target sent. */
   readonly linkBitrateBps: number;
+  /** GCC's delay-based estimate from the video's send and arrival times; null before any packet carries abs-send-time. */
+  readonly delayBitrateBps: number | null;
+  /** The over-use detector's signal (draft-ietf-rmcat-gcc-02 §5.4). */
+  readonly delayUsage: "normal" | "overuse" | "underuse" | null;
+  /** The ceiling that sets the rate target: the agent's rate (model need, configured cap), the loss-based or the delay-based estimate. */
+  readonly rateBoundBy: "agent" | "loss" | "delay";
   readonly targetBitrateBps: number | null;
   /** The frame rate in the last rate target sent. */
   readonly targetFramerate: number | null;
@@ -240,6 +251,13 @@ export class CallServer {
       policy: receivePolicyByName(this.policyName),
       ...(this.policyName === "resilient" && (this.o.fec ?? true) ? { fecPolicy: resilientPolicy({ fec: true }) } : {}),
       ...(this.o.frameWaitMs !== undefined ? { frameWaitMs: this.o.frameWaitMs } : {}),
+      ...((this.o.delayBasedRate ?? true) ? { delayBased: { minBps: Math.min(100_000, mappedRate.maxBitrateBps), maxBps: normalRate.maxBitrateBps } } : {}),
+      onDelayEstimateDrop: (bps) => {
+        // GCC's receiver sends REMB at once when its estimate falls (draft-ietf-rmcat-gcc-02 §5.6),
+        // not at the next tick: a queue grows by the second.
+        const p = this.participants.get(peer.peerId);
+        if (p && p.heard && p.sentBps !== null && bps < 0.9 * p.sentBps) this.sendRate(peer.peerId);
+      },
       ...(this.o.frameRate?.samplingFps !== undefined ? { samplingFps: this.o.frameRate.samplingFps } : {}),
       log: (r) => {
         const { level, msg, ...rest } = r as { level: string; msg: string };
@@ -333,11 +351,12 @@ export class CallServer {
   }
 
   /**
-   * The rate target to send: the agent's bitrate capped by the link; the frame rate is the agent's
-   * under the classic policy and the frame-rate target (at most the agent's) under the resilient one.
+   * The rate target to send: the agent's bitrate capped by the link (the lower of GCC's loss-based
+   * and delay-based estimates, draft-ietf-rmcat-gcc-02 §4); the frame rate is the agent's under the
+   * classic policy and the frame-rate target (at most the agent's) under the resilient one.
    */
   private rateFor(p: Participant, target: RateTarget): RateTarget {
-    const maxBitrateBps = Math.round(Math.min(target.maxBitrateBps, p.link.bitrateBps));
+    const maxBitrateBps = Math.round(Math.min(target.maxBitrateBps, p.link.bitrateBps, p.media.delayEstimate()?.estimateBps ?? Infinity));
     if (this.policyName !== "resilient") return { maxBitrateBps, maxFramerate: target.maxFramerate };
     // With FEC the publisher spends part of the bitrate on parity and a frame survives loss
     // unless more than its parity is lost: the frame-rate target counts both. Without FEC a
@@ -409,8 +428,17 @@ export class CallServer {
     await p.media.close();
   }
 
+  /** Which ceiling sets the rate target now: the agent's (the model's need or the configured cap), loss or delay. */
+  private boundBy(p: Participant, delayBps: number | null): "agent" | "loss" | "delay" {
+    const agentBps = p.agent.currentRate(this.clock()).maxBitrateBps;
+    const lowest = Math.min(agentBps, p.link.bitrateBps, delayBps ?? Infinity);
+    if (agentBps === lowest) return "agent";
+    return p.link.bitrateBps === lowest ? "loss" : "delay";
+  }
+
   private metricsOf(p: Participant): CallMetrics {
     const s = p.media.stats();
+    const delay = p.media.delayEstimate();
     return {
       room: p.peer.room,
       identity: p.peer.identity,
@@ -418,6 +446,9 @@ export class CallServer {
       durationMs: Math.round(this.clock() - p.joinedMs),
       receivedBitrateBps: s ? Math.round(s.bitrateBps) : null,
       linkBitrateBps: Math.round(p.link.bitrateBps),
+      delayBitrateBps: delay ? delay.estimateBps : null,
+      delayUsage: delay ? delay.usage : null,
+      rateBoundBy: this.boundBy(p, delay?.estimateBps ?? null),
       targetBitrateBps: p.sentBps,
       targetFramerate: p.sentFps,
       frameRate: s ? s.frameRate : null,

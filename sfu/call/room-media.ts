@@ -21,9 +21,13 @@
  * parity transceiver is set `inactive` before the answer, which werift writes as port 0 + a=inactive,
  * and the publisher sends nothing on it. A browser offers no such m-section: nothing changes.
  */
-import { RTCPeerConnection, RtcpPayloadSpecificFeedback, ReceiverEstimatedMaxBitrate, type RTCDataChannel, type RTCRtpReceiver } from "werift";
+import {
+  RTCPeerConnection, RTP_EXTENSION_URI, RtcpPayloadSpecificFeedback, ReceiverEstimatedMaxBitrate, useAbsSendTime, type Extensions, type RTCDataChannel, type RTCRtpReceiver, type RtpPacket,
+} from "werift";
 import type { RtpVideoCodec } from "../../encoder/rtp/index.ts";
 import type { MediaLog } from "../media/errors.ts";
+import { AbsSendTimeUnwrapper } from "../media/gcc/abs-send-time.ts";
+import { DelayBasedEstimator, type DelayBasedSnapshot } from "../media/gcc/delay-based.ts";
 import { ReceivePath, type ReceiveStats } from "../media/receive-path.ts";
 import type { ReceivePolicy } from "../media/receive-policy.ts";
 import { stopWeriftNacks, weriftRtcpCallbacks } from "../media/werift-rtcp.ts";
@@ -61,6 +65,13 @@ export interface ParticipantMediaOptions {
    */
   readonly onControlError: (message: string, questionId?: string) => void;
   readonly onControlOpen: () => void;
+  /**
+   * Bounds of the delay-based estimate (GCC's receiver side, sfu/media/gcc) run on the video's
+   * abs-send-time; without them none is run.
+   */
+  readonly delayBased?: { readonly minBps: number; readonly maxBps: number };
+  /** The delay-based estimate fell (by 3% or more since last told), so the caller can act before its next tick. */
+  readonly onDelayEstimateDrop?: (bps: number) => void;
 }
 
 /** The id of a question that failed its schema (a reply can still name it), or undefined. */
@@ -86,14 +97,23 @@ export class ParticipantMedia {
   /** Set from the offer, before werift sees it: the parity stream is offered and taken. */
   private fec = false;
   private closed = false;
+  private readonly delay: DelayBasedEstimator | null;
+  private readonly sendTimes = new AbsSendTimeUnwrapper();
+  private delayToldBps = Infinity;
+  private delayPackets = 0;
 
   constructor(private readonly o: ParticipantMediaOptions) {
+    this.delay = o.delayBased ? new DelayBasedEstimator({ ...o.delayBased, startBps: o.delayBased.maxBps }) : null;
     this.pc = new RTCPeerConnection({
       codecs: { video: [videoCodecParameters("h264"), videoCodecParameters("vp8"), frameFecCodecParameters()] },
       iceAdditionalHostAddresses: o.iceAdditionalHostAddresses,
       // One transport for media and data (RFC 8843). With werift's default policy each closed
       // connection left 3 UDP sockets open (the unbundled transports are never closed).
       bundlePolicy: "max-bundle",
+      // The sender's send time on every packet, for the delay-based estimate (draft-ietf-rmcat-gcc-02
+      // §5 runs on the receiver with these and tells the sender by REMB). Chromium and the headless
+      // publisher both write it when it is negotiated.
+      headerExtensions: { video: [useAbsSendTime()] },
     });
     this.pc.onTransceiverAdded.subscribe((t) => {
       stopWeriftNacks(t.receiver);
@@ -102,8 +122,9 @@ export class ParticipantMedia {
           // The parity stream: taken (fed to the video's receive path) or declined (answered
           // inactive; anything that still comes is ignored).
           if (!this.fec) return;
-          track.onReceiveRtp.subscribe((rtp) => {
+          track.onReceiveRtp.subscribe((rtp, ext) => {
             try {
+              this.onPacketTiming(rtp, ext);
               this.receivePath?.onParity(rtp.serialize(), o.clock());
             } catch (err) {
               o.log({ level: "warn", msg: "receive path threw on a parity packet", error: err });
@@ -130,8 +151,9 @@ export class ParticipantMedia {
             if (this.recent.length > (o.keepFrames ?? 4)) this.recent.shift();
           },
         });
-        track.onReceiveRtp.subscribe((rtp) => {
+        track.onReceiveRtp.subscribe((rtp, ext) => {
           try {
+            this.onPacketTiming(rtp, ext);
             this.receivePath?.onRtp(rtp.serialize(), o.clock());
           } catch (err) {
             o.log({ level: "warn", msg: "receive path threw", error: err });
@@ -204,6 +226,30 @@ export class ParticipantMedia {
       senderSsrc: r.rtcpSsrc, mediaSsrc: 0, brExp, brMantissa, bitrate: BigInt(Math.floor(bitrateBps)), ssrcNum: 1, ssrcFeedbacks: [ssrc],
     });
     r.dtlsTransport.sendRtcp([new RtcpPayloadSpecificFeedback({ feedback })]).catch(() => {});
+  }
+
+  /** The delay-based estimate, or null before any packet with a send time (or when not run). */
+  delayEstimate(): DelayBasedSnapshot | null {
+    if (!this.delay || this.delayPackets === 0) return null;
+    return this.delay.snapshot(this.o.clock());
+  }
+
+  /** Feeds a packet's send and arrival time (media and parity cross the same link) to the estimate. */
+  private onPacketTiming(rtp: RtpPacket, ext: Extensions | undefined): void {
+    if (!this.delay) return;
+    const raw = ext?.[RTP_EXTENSION_URI.absSendTime];
+    if (typeof raw !== "number") return;
+    const sendMs = this.sendTimes.unwrapMs(raw);
+    if (sendMs === null) return;
+    this.delayPackets++;
+    // The RTP header and payload; UDP, SRTP and IP overhead are the same for every packet.
+    const bps = this.delay.onPacket(sendMs, this.o.clock(), 12 + rtp.payload.length);
+    if (bps <= 0.97 * this.delayToldBps) {
+      this.delayToldBps = bps;
+      this.o.onDelayEstimateDrop?.(bps);
+    } else if (bps > this.delayToldBps) {
+      this.delayToldBps = bps;
+    }
   }
 
   recentFrames(count: number): StoredFrame[] {

@@ -385,7 +385,13 @@ export class ReceivePath {
     this.timerAtMs = at;
     this.timer = setTimeout(() => {
       this.timer = undefined;
-      if (!this.closed) this.handle(this.jb.poll(this.clock()));
+      // Polled after the I/O already waiting (setImmediate runs after the event loop's poll
+      // phase): after a stall, timers fire before the packets that queued up meanwhile are read,
+      // and a frame whose repair sat in the socket buffer was given up (FEC-rebuilt packets then
+      // counted only as late, tests/integration/frame-fec under a loaded machine).
+      setImmediate(() => {
+        if (!this.closed) this.handle(this.jb.poll(this.clock()));
+      });
     }, Math.max(0, at - this.clock()) + 1);
     this.timer.unref?.();
   }

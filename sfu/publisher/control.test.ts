@@ -14,14 +14,15 @@ describe("BitrateCap", () => {
     expect(cap.setServerCap(null)).toBe(false);
   });
 
-  it("setRemb, estimates within 15% of the cap, changes nothing; a larger drop applies", () => {
+  it("setRemb, an estimate within 5% under the cap changes nothing, further under applies; a rise needs 15%", () => {
     const cap = new BitrateCap(400_000);
     expect(cap.setRemb(390_000)).toBe(false);
-    expect(cap.setRemb(350_000)).toBe(false);
     expect(cap.capBps).toBe(400_000);
+    expect(cap.setRemb(350_000)).toBe(true);
+    expect(cap.capBps).toBe(350_000);
     expect(cap.setRemb(300_000)).toBe(true);
     expect(cap.capBps).toBe(300_000);
-    // Recovery also needs a 15% move.
+    // Recovery needs a 15% move.
     expect(cap.setRemb(330_000)).toBe(false);
     expect(cap.setRemb(390_000)).toBe(true);
     expect(cap.capBps).toBe(390_000);

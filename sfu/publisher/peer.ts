@@ -20,7 +20,7 @@
  * `inactive` (port 0), and then `fecTransceiver.currentDirection` is not "sendonly" and nothing is
  * sent on it.
  */
-import { RTCPeerConnection, RTCRtpCodecParameters, type RTCDataChannel, type RTCRtpTransceiver } from "werift";
+import { RTCPeerConnection, RTCRtpCodecParameters, useAbsSendTime, type RTCDataChannel, type RTCRtpTransceiver } from "werift";
 import type { Codec } from "../../encoder/ffmpeg/filtergraph.ts";
 import type { IceServer, ServerMessage } from "../protocol/messages.ts";
 import { PublisherError } from "./errors.ts";
@@ -69,6 +69,8 @@ export function createPublisherPeer(codec: Codec, iceServers: readonly IceServer
     codecs: { video: fec ? [videoCodecParameters(codec), frameFecCodecParameters()] : [videoCodecParameters(codec)] },
     // One transport for media and data (RFC 8843); werift leaks the sockets of unbundled ones.
     bundlePolicy: "max-bundle",
+    // Send times for the server's delay-based estimate (sfu/media/gcc), which comes back as REMB.
+    headerExtensions: { video: [useAbsSendTime()] },
     iceServers: iceServers.map((s) => ({ ...s })),
     ...(iceAdditionalHostAddresses ? { iceAdditionalHostAddresses } : {}),
   });

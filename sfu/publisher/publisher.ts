@@ -24,6 +24,7 @@ import { ReceiverEstimatedMaxBitrate, RtcpPayloadSpecificFeedback, RtcpRrPacket,
 import { FrameFecSender } from "../../encoder/rtp/frame-fec.ts";
 import { RtpPacketizer } from "../../encoder/rtp/packetizer.ts";
 import { serializeRtp } from "../../encoder/rtp/packet.ts";
+import { absSendTimeBytes, absSendTimeId } from "../media/gcc/abs-send-time.ts";
 import { parseDataChannelMessage, type AgentStateMessage, type FromPublisherMessage, type RateTargetMessage, type RegionMapMessage } from "../protocol/datachannel.ts";
 import type { AnswerFrameMessage } from "../protocol/messages.ts";
 import { silentLogger, type Logger } from "../signaling/types.ts";
@@ -146,6 +147,8 @@ export class HeadlessPublisher {
   private peer: PublisherPeer | null = null;
   private packetizer: RtpPacketizer | null = null;
   private rateTarget: RateTargetMessage | null = null;
+  /** The answer's id for abs-send-time (null: not negotiated). */
+  private absSendTimeId: number | null = null;
   private packetsSent = 0;
   private resilience: LossResilience | null = null;
   /** Set when the server took the parity stream. */
@@ -350,6 +353,7 @@ export class HeadlessPublisher {
     // The answer's feedback for our codec: generic NACK is `nack` without a parameter (RFC 4585 §4.2).
     const retransmissions = (sender.codec?.rtcpFeedback ?? []).some((f) => f.type === "nack" && !f.parameter);
     const fec = (this.fecNegotiated = fecNegotiated(peer));
+    this.absSendTimeId = absSendTimeId(peer.pc.remoteDescription?.sdp ?? "");
     if (fec) {
       const fecRtp = peer.fecTransceiver!.sender;
       // werift's sendRtp stamps the transceiver's SSRC and payload type on what it sends; the
@@ -390,7 +394,11 @@ export class HeadlessPublisher {
     if (!sender || !this.packetizer || this.current === "closed") return;
     this.firstCaptureMs ??= frame.captureMs;
     const packets = this.packetizer.packetizeFrame(frame.data, { timestampMs: frame.captureMs - this.firstCaptureMs }, { keyframe: frame.keyframe });
-    for (const p of packets) void sender.sendRtp(Buffer.from(serializeRtp(p))).catch(() => {});
+    // The send time for the server's delay-based estimate. werift would write abs-send-time itself,
+    // but its NTP clock puts the decimal digits of the seconds into the binary fraction (werift
+    // utils ntpTime), so its values step once a second; ours, under the same id, replace them.
+    const extension = this.sendTimeExtension();
+    for (const p of packets) void sender.sendRtp(Buffer.from(serializeRtp(extension ? { ...p, extension } : p))).catch(() => {});
     this.packetsSent += packets.length;
     if (this.fecWriter && this.fecRtpSender) {
       // Right after the frame's media: a frame that loses nothing is complete as early as without FEC.
@@ -403,7 +411,7 @@ export class HeadlessPublisher {
         this.log.warn("publisher.fec_protect_failed", { packets: packets.length, message: err instanceof Error ? err.message : String(err) });
       }
       for (const p of parity) {
-        void this.fecRtpSender.sendRtp(Buffer.from(serializeRtp(p))).catch(() => {});
+        void this.fecRtpSender.sendRtp(Buffer.from(serializeRtp(extension ? { ...p, extension } : p))).catch(() => {});
         this.parityBytes += p.payload.length;
       }
       this.parityPackets += parity.length;
@@ -411,6 +419,14 @@ export class HeadlessPublisher {
     }
     this.meter.add(frame.data.length, performance.now());
     this.events.emit("frame", frame);
+  }
+
+  /** A one-byte header extension (RFC 8285 §4.2) with abs-send-time now, or null when not negotiated. */
+  private sendTimeExtension(): { profile: number; data: Uint8Array } | null {
+    const id = this.absSendTimeId;
+    if (id === null) return null;
+    const t = absSendTimeBytes(performance.now());
+    return { profile: 0xbede, data: Uint8Array.of((id << 4) | 2, t[0]!, t[1]!, t[2]!) };
   }
 
   private onControl(data: string | Buffer): void {

@@ -1,15 +1,19 @@
 /**
  * The publisher's bitrate cap from three sources: the configured bitrate, the server's
  * `rate-target` and the receiver's REMB estimate (draft-alvestrand-rmcat-remb-03). A changed cap
- * restarts the encoder (a keyframe), so REMB, which arrives about once a second and wobbles, moves
- * the cap only when it changes it by more than `hysteresis` (default 15%); the server's explicit
- * target always applies at once. REMB below `minRembBps` counts as `minRembBps`, so one low
+ * restarts the encoder (a keyframe), so REMB, which arrives about once a second and wobbles, raises
+ * the cap only when it moves it up by more than `hysteresis` (default 15%); a lower estimate
+ * applies once it is more than `decreaseHysteresis` (default 5%) under the cap, because since the
+ * server runs GCC's delay-based estimate a REMB under the cap says the link carries less than
+ * that: with a 15% band a cap 13% over a 300 kbps link stayed there and the queue overflowed
+ * (devibench/network/rate-loop.test.ts). The server's explicit target always applies at once. REMB below `minRembBps` counts as `minRembBps`, so one low
  * estimate during start-up cannot starve the stream.
  *
  * Pure: no clock needed.
  */
 export interface BitrateCapOptions {
   readonly hysteresis?: number;
+  readonly decreaseHysteresis?: number;
   readonly minRembBps?: number;
 }
 
@@ -18,6 +22,7 @@ export class BitrateCap {
   private rembBps: number | null = null;
   private applied: number;
   private readonly hysteresis: number;
+  private readonly decreaseHysteresis: number;
   private readonly minRembBps: number;
 
   constructor(
@@ -25,6 +30,7 @@ export class BitrateCap {
     options: BitrateCapOptions = {},
   ) {
     this.hysteresis = options.hysteresis ?? 0.15;
+    this.decreaseHysteresis = options.decreaseHysteresis ?? 0.05;
     this.minRembBps = options.minRembBps ?? 50_000;
     this.applied = configuredBps;
   }
@@ -48,7 +54,8 @@ export class BitrateCap {
   setRemb(bps: number): boolean {
     this.rembBps = Math.max(this.minRembBps, bps);
     const c = this.candidate();
-    if (Math.abs(c - this.applied) <= this.hysteresis * this.applied) return false;
+    const band = c < this.applied ? this.decreaseHysteresis : this.hysteresis;
+    if (Math.abs(c - this.applied) <= band * this.applied) return false;
     return this.apply(c);
   }
 
