@@ -5,8 +5,9 @@
  *
  * - `region-map`: checked (RegionMapTracker), applied to the live encoder, acknowledged with
  *   `region-map-ack {version, applied, reason?}`; dropped again at its `validUntilMs`;
- * - `rate-target`: bitrate cap and frame-rate target; REMB from the receiver caps the bitrate too
- *   (BitrateCap), RTCP PLI asks for a keyframe;
+ * - `rate-target`: bitrate cap and frame-rate target; REMB from the receiver (the server's GCC
+ *   estimate) caps the bitrate too (BitrateCap), RTCP PLI asks for a keyframe; packets leave paced
+ *   at 2.5x the cap (pacer.ts), each stamped with abs-send-time as it goes;
  * - `answer-chunk`: streamed answers to the questions asked with `ask()`.
  *
  * Loss: when the server's answer declines generic NACK (its resilient receive policy) but takes the
@@ -23,7 +24,7 @@ import { randomInt, randomUUID } from "node:crypto";
 import { ReceiverEstimatedMaxBitrate, RtcpPayloadSpecificFeedback, RtcpRrPacket, type RTCRtpSender, type RtcpPacket } from "werift";
 import { FrameFecSender } from "../../encoder/rtp/frame-fec.ts";
 import { RtpPacketizer } from "../../encoder/rtp/packetizer.ts";
-import { serializeRtp } from "../../encoder/rtp/packet.ts";
+import { rtpPacketSize, serializeRtp, type RtpPacket } from "../../encoder/rtp/packet.ts";
 import { absSendTimeBytes, absSendTimeId } from "../media/gcc/abs-send-time.ts";
 import { parseDataChannelMessage, type AgentStateMessage, type FromPublisherMessage, type RateTargetMessage, type RegionMapMessage } from "../protocol/datachannel.ts";
 import type { AnswerFrameMessage } from "../protocol/messages.ts";
@@ -35,6 +36,7 @@ import { TypedEvents } from "./events.ts";
 import { LiveEncoder, type EncodedFrame, type LiveEncoderCounters, type LiveEncoderOptions } from "./live-encoder.ts";
 import { LossResilience, type LossResilienceOptions } from "./loss-resilience.ts";
 import { createPublisherPeer, fecNegotiated, negotiate, type PublisherPeer } from "./peer.ts";
+import { Pacer } from "./pacer.ts";
 import { RateMeter } from "./rate-meter.ts";
 import { BitrateCap } from "./rate-policy.ts";
 import { RegionMapTracker, regionMapVersion, type RegionMapDecision } from "./region-map.ts";
@@ -147,6 +149,7 @@ export class HeadlessPublisher {
   private peer: PublisherPeer | null = null;
   private packetizer: RtpPacketizer | null = null;
   private rateTarget: RateTargetMessage | null = null;
+  private readonly pacer: Pacer;
   /** The answer's id for abs-send-time (null: not negotiated). */
   private absSendTimeId: number | null = null;
   private packetsSent = 0;
@@ -174,6 +177,7 @@ export class HeadlessPublisher {
     this.encoder = new LiveEncoder(opts.encoder);
     this.tracker = new RegionMapTracker(opts.encoder.width, opts.encoder.height);
     this.cap = new BitrateCap(opts.encoder.bitrateBps);
+    this.pacer = new Pacer(this.cap.capBps, { now: () => performance.now(), schedule: (fn, ms) => setTimeout(fn, ms).unref() });
   }
 
   get state(): PublisherState {
@@ -397,8 +401,13 @@ export class HeadlessPublisher {
     // The send time for the server's delay-based estimate. werift would write abs-send-time itself,
     // but its NTP clock puts the decimal digits of the seconds into the binary fraction (werift
     // utils ntpTime), so its values step once a second; ours, under the same id, replace them.
-    const extension = this.sendTimeExtension();
-    for (const p of packets) void sender.sendRtp(Buffer.from(serializeRtp(extension ? { ...p, extension } : p))).catch(() => {});
+    // Paced at 2.5x the cap (pacer.ts); the send time is stamped as each packet leaves.
+    const send = (s: RTCRtpSender, p: RtpPacket) => () => {
+      if (this.current === "closed") return;
+      const extension = this.sendTimeExtension();
+      void s.sendRtp(Buffer.from(serializeRtp(extension ? { ...p, extension } : p))).catch(() => {});
+    };
+    this.pacer.enqueue(packets.map((p) => ({ bytes: rtpPacketSize(p), send: send(sender, p) })));
     this.packetsSent += packets.length;
     if (this.fecWriter && this.fecRtpSender) {
       // Right after the frame's media: a frame that loses nothing is complete as early as without FEC.
@@ -410,10 +419,9 @@ export class HeadlessPublisher {
         // protect() needs; should that ever break, the frame goes out unprotected.
         this.log.warn("publisher.fec_protect_failed", { packets: packets.length, message: err instanceof Error ? err.message : String(err) });
       }
-      for (const p of parity) {
-        void this.fecRtpSender.sendRtp(Buffer.from(serializeRtp(extension ? { ...p, extension } : p))).catch(() => {});
-        this.parityBytes += p.payload.length;
-      }
+      const fecSender = this.fecRtpSender;
+      this.pacer.enqueue(parity.map((p) => ({ bytes: rtpPacketSize(p), send: send(fecSender, p) })));
+      for (const p of parity) this.parityBytes += p.payload.length;
       this.parityPackets += parity.length;
       if (parity.length > 0) this.framesProtected++;
     }
@@ -476,6 +484,7 @@ export class HeadlessPublisher {
   private onRateTarget(msg: RateTargetMessage): void {
     this.rateTarget = msg;
     this.cap.setServerCap(msg.maxBitrateBps);
+    this.pacer.setCapBps(this.cap.capBps);
     this.encoder.setRate({ maxBitrateBps: this.encoderBitrate(msg.maxFramerate), maxFramerate: msg.maxFramerate });
     this.events.emit("rate", { bitrateCapBps: this.cap.capBps, maxFramerate: msg.maxFramerate, source: "server" });
   }
@@ -514,6 +523,7 @@ export class HeadlessPublisher {
 
   private onRemb(bps: number): void {
     if (!this.cap.setRemb(bps)) return;
+    this.pacer.setCapBps(this.cap.capBps);
     this.encoder.setRate({ maxBitrateBps: this.encoderBitrate() });
     this.events.emit("rate", { bitrateCapBps: this.cap.capBps, maxFramerate: this.encoder.currentRate.maxFramerate, source: "remb" });
   }
