@@ -29,6 +29,7 @@ Options:
   --fairness-rounds N rounds of the fairness phase (default 6: B asks 50, 400 and 800 ms into A's
                       flood, in turn)
   --ocr-workers N     embedded engine worker threads (default as npm start: one less than the cores, at least 1)
+  --delay-based on|off  the call server's GCC delay-based rate estimate (default on, as npm start)
   --questions N       questions in step 1 (default 20)
   --max-calls N       highest capacity level tried (default 8)
   --seed N            seed of the clip: texture and the sign's text (default 1)
@@ -47,6 +48,7 @@ export interface BenchOptions {
   readonly holdSec: number;
   readonly fairnessRounds: number;
   readonly ocrWorkers: number;
+  readonly delayBased: boolean;
 }
 
 function int(flag: string, raw: string, lo: number, hi: number): number {
@@ -73,6 +75,7 @@ export function parseBenchArgs(argv: readonly string[]): BenchOptions | "help" {
         "hold-sec": { type: "string", default: "8" },
         "fairness-rounds": { type: "string", default: "6" },
         "ocr-workers": { type: "string" },
+        "delay-based": { type: "string", default: "on" },
         help: { type: "boolean", default: false },
       },
     }));
@@ -80,7 +83,10 @@ export function parseBenchArgs(argv: readonly string[]): BenchOptions | "help" {
     throw new BenchError("INVALID_OPTION", `${(err as Error).message} (see --help)`, { cause: err });
   }
   if (values.help) return "help";
+  const delayBased = values["delay-based"] as string;
+  if (delayBased !== "on" && delayBased !== "off") throw new BenchError("INVALID_OPTION", `--delay-based must be on or off, got ${JSON.stringify(delayBased)}`);
   return {
+    delayBased: delayBased === "on",
     json: values.json === true,
     questions: int("questions", values.questions as string, 1, 500),
     maxCalls: int("max-calls", values["max-calls"] as string, 1, 64),

@@ -59,7 +59,7 @@ async function run(o: BenchOptions, ffmpeg: { path: string; source: string }, ow
   say(`  questions ${o.questions}, cycling: ${scene.questions.map((q) => `"${q.text}" -> ${q.expect}`).join("; ")}`);
   say(`  question + CPU calls: 1280x720 15 fps 600 kbps cap, x264 veryfast (publisher default); CPU window 10 s, ${o.cpuCalls} call(s)`);
   say(`  capacity calls: 640x360 15 fps 300 kbps, x264 ultrafast, one room each, 1..${o.maxCalls}, hold ${o.holdSec} s, pass: no frame lost/late, every 1-s fps sample within 2 fps of the rate the server asked for`);
-  say(`  server: 127.0.0.1, embedded OCR engine, ${o.ocrWorkers} worker thread(s) shared by rooms in turn (regionFinder = textRegionsForQuestion), decodes to 1280x720 RGB, rates 600k/15 and 240k/15 with a map`);
+  say(`  server: 127.0.0.1, embedded OCR engine, ${o.ocrWorkers} worker thread(s) shared by rooms in turn (regionFinder = textRegionsForQuestion), decodes to 1280x720 RGB, rates 600k/15 and 240k/15 with a map, delay-based rate estimate ${o.delayBased ? "on" : "off"}`);
   say(`  fairness: ${o.fairnessRounds} round(s): one question in room B (1280x720) alone, then one asked 50, 400 or 800 ms (in turn) after room A (640x360) floods its AI peer with 15 at once; publishers at nice 10 in this phase`);
   say(`  machine: ${cpus().length} CPU(s) (${cpus()[0]?.model ?? "?"}), Node ${process.version}, ffmpeg ${ffmpeg.path} (${ffmpeg.source})`);
   say("  note: the publishers (Node + ffmpeg) share this machine's cores with the server; their CPU is measured apart and not counted as the server's");
@@ -76,6 +76,7 @@ async function run(o: BenchOptions, ffmpeg: { path: string; source: string }, ow
       secret: SECRET, ffmpeg: ffmpeg.path, model: engine, logger: serverLog,
       regionFinder: { find: (q, f) => engine.textRegionsForQuestion(q, f) },
       modelConcurrency: 2 * engine.workers,
+      delayBasedRate: o.delayBased,
     }));
     const addr = await server.listen(0, "127.0.0.1");
     const fleet = (owned.fleet = await PublisherFleet.spawn());

@@ -90,7 +90,7 @@ describe("encoderArgs / decoderArgs", () => {
     expect(a).toContain("-r 5 -i pipe:0");
     expect(a).toContain("[0:v:0]null[out]");
     expect(a).toContain("-tune zerolatency -profile:v baseline");
-    expect(a).toContain("-b:v 150k -maxrate 150k -bufsize 150k -rc_init_occupancy 37500 -g 50");
+    expect(a).toContain("-b:v 150k -maxrate 150k -bufsize 150k -g 50");
     expect(a).toMatch(/-flush_packets 1 .*-f flv pipe:1$/);
   });
 
