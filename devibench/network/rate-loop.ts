@@ -4,7 +4,7 @@
  *
  * Receiver (the call server): GCC's delay-based estimate on every packet's send and arrival time
  * (sfu/media/gcc, draft-ietf-rmcat-gcc-02 §5) and the loss-based one from the packets lost each
- * second (sfu/call/link-rate.ts, §6); the lower of the two goes back as REMB once a second, and at
+ * second (sfu/call/link-rate.ts, §6; loss cuts only when a queue stood, `lossIsCongestion`); the lower of the two goes back as REMB once a second, and at
  * once when it fell by 3% or more (§5.6), as the call server's `onDelayEstimateDrop` does.
  *
  * Sender (the publisher): the REMB caps its bitrate through the publisher's own `BitrateCap`
@@ -14,7 +14,7 @@
  * at the cap, so a clip starts from the estimate a call would have by then, not from the
  * configured rate. Pure: the simulation passes the clock.
  */
-import { LinkRateController } from "../../sfu/call/link-rate.ts";
+import { LinkRateController, lossIsCongestion } from "../../sfu/call/link-rate.ts";
 import { DelayBasedEstimator } from "../../sfu/media/gcc/delay-based.ts";
 import { BitrateCap } from "../../sfu/publisher/rate-policy.ts";
 
@@ -45,7 +45,7 @@ export class ReceiverRate {
 
   /** Cumulative packets lost and received on the link, as receiver reports count them. */
   onCounts(lost: number, received: number, nowMs: number): void {
-    this.loss.update(lost, received, nowMs);
+    this.loss.update(lost, received, nowMs, lossIsCongestion(this.delay.takeMaxQueueMs()));
   }
 
   get estimateBps(): number {

@@ -207,6 +207,7 @@ export async function simulate(o: SimulationOptions): Promise<SimulationResult> 
   let capSumKbps = 0;
   let capFrames = 0;
   let clipUplinkBytes = 0;
+  let linkAtStart: { packetsLost: number; packetsQueueDropped: number } = { packetsLost: 0, packetsQueueDropped: 0 };
   let nextCountsMs = loop ? 1000 : Infinity;
   const pacingBps = () => (loop ? loop.pacingFactor * loop.sender.cap.capBps : o.pacingBps);
 
@@ -315,6 +316,8 @@ export async function simulate(o: SimulationOptions): Promise<SimulationResult> 
     // 2. Capture: the encoder makes the frame, the packetizer splits it.
     while (nextCapture < source.frameCount && captureMs(nextCapture) <= now) {
       const i = nextCapture++;
+      // Link counters from the clip's first capture on: the warm-up's padding is not the clip's.
+      if (i === 0) linkAtStart = uplink.counters();
       const frame = loop
         ? await source.frame(i, pliPending, loop.sender.encoderBitrate(now))
         : await source.frame(i, pliPending);
@@ -362,7 +365,9 @@ export async function simulate(o: SimulationOptions): Promise<SimulationResult> 
     if (loop && nextPadMs < warm && Math.max(nextPadMs, pacerFreeMs) <= now) {
       const pad: RtpPacket = { marker: false, payloadType: 127, sequenceNumber: padSeq++ & 0xffff, timestamp: 0, ssrc: PAD_SSRC, payload: new Uint8Array(1172) };
       const size = rtpPacketSize(pad) + overhead;
-      uplink.send(size, now, { packet: pad, sentMs: now });
+      // Loss-free: the padding must not use up the loss draws the clip's packets get, so a gcc
+      // run and a fixed one see the same random loss (common random numbers).
+      uplink.send(size, now, { packet: pad, sentMs: now }, { lossFree: true });
       pacerFreeMs = now + (size * 8 * 1000) / pacingBps();
       nextPadMs = now + (size * 8 * 1000) / loop.sender.cap.capBps;
     }
@@ -423,7 +428,7 @@ export async function simulate(o: SimulationOptions): Promise<SimulationResult> 
     endMs: now - warm,
     counters: {
       uplinkKbps: Math.round((clipUplinkBytes * 8) / clipMs), meanCapKbps: loop ? Math.round(capSumKbps / Math.max(1, capFrames)) : null, rembs,
-      ...c, parityPackets, fecRecoveredPackets: fecReceiver?.counters.packetsRecovered ?? 0, fecRepairedFrames: fecReceiver?.counters.framesRepaired ?? 0, framesLostWhole, framesRefused: refused, nackRetries: nacks?.retriesSent ?? 0, uplinkLost: up.packetsLost, uplinkQueueDropped: up.packetsQueueDropped, jitter: jb.counters,
+      ...c, parityPackets, fecRecoveredPackets: fecReceiver?.counters.packetsRecovered ?? 0, fecRepairedFrames: fecReceiver?.counters.framesRepaired ?? 0, framesLostWhole, framesRefused: refused, nackRetries: nacks?.retriesSent ?? 0, uplinkLost: up.packetsLost - linkAtStart.packetsLost, uplinkQueueDropped: up.packetsQueueDropped - linkAtStart.packetsQueueDropped, jitter: jb.counters,
     },
   };
 }

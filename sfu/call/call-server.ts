@@ -34,7 +34,7 @@ import type { MllmClient } from "../mllm/types.ts";
 import type { FromPublisherMessage } from "../protocol/datachannel.ts";
 import { SignalingServer } from "../signaling/server.ts";
 import { silentLogger, type Logger, type PeerHandle } from "../signaling/types.ts";
-import { LinkRateController } from "./link-rate.ts";
+import { LinkRateController, lossIsCongestion } from "./link-rate.ts";
 import { ParticipantMedia } from "./room-media.ts";
 
 export interface CallServerOptions {
@@ -333,7 +333,9 @@ export class CallServer {
       const now = this.clock();
       // GCC's loss controller works on packet loss (draft-ietf-rmcat-gcc-02 §6); counted before any
       // retransmission, it is what the link did, whatever the policy makes of it.
-      link.update(st.packetsMissed, st.packetsExpected - st.packetsMissed, now);
+      // Loss counts as congestion only with a standing queue, when the delay-based estimate
+      // can tell (link-rate.ts): random loss is the FEC's to absorb, not a reason to send less.
+      link.update(st.packetsMissed, st.packetsExpected - st.packetsMissed, now, lossIsCongestion(media.takeMaxQueueMs()));
       const newest = media.recentFrames(1)[0];
       agent!.onVideo(newest !== undefined && newest.arrivalMs > now - VIDEO_LIVE_MS);
       loss.update(st.packetsExpected, st.packetsMissed, now);

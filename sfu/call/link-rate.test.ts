@@ -26,6 +26,14 @@ describe("LinkRateController", () => {
     expect(c.update(9, 101, 2000)).toBe(held); // 5 of 100: hold
     expect(c.update(60, 101, 2500)).toBe(held); // too soon: counted at the next interval
     expect(c.update(9, 101, 3000)).toBe(held); // no new frames since 2000 ms
+  });
 
+  it("update, 15% loss without a standing queue (not congestion), holds; with one, cuts", () => {
+    const c = new LinkRateController({ minBps: 100_000, maxBps: 600_000 });
+    c.update(0, 0, 0);
+    expect(c.update(15, 85, 1000, false)).toBe(600_000);
+    expect(c.update(30, 170, 2000, true)).toBeCloseTo(600_000 * (1 - 0.5 * 0.15), 0);
+    // Little loss still lets it grow, queue or not.
+    expect(c.update(30, 270, 3000, false)).toBeCloseTo(600_000 * (1 - 0.5 * 0.15) * 1.05, 0);
   });
 });

@@ -234,6 +234,11 @@ export class ParticipantMedia {
     return this.delay.snapshot(this.o.clock());
   }
 
+  /** The highest standing queue since the last call (ms), or null: no estimate or no packet. */
+  takeMaxQueueMs(): number | null {
+    return this.delay?.takeMaxQueueMs() ?? null;
+  }
+
   /** Feeds a packet's send and arrival time (media and parity cross the same link) to the estimate. */
   private onPacketTiming(rtp: RtpPacket, ext: Extensions | undefined): void {
     if (!this.delay) return;

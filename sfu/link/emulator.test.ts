@@ -205,3 +205,20 @@ describe("LinkEmulator: seeds and bad input", () => {
     expect(() => new LinkEmulator({ delayMs: -1 }, { seed: 1, field: "uplink" })).toThrow(expect.objectContaining({ field: "uplink.delayMs" }));
   });
 });
+
+describe("LinkEmulator lossFree", () => {
+  it("send, lossFree packets between the others, leaves the others' loss draws as without them", () => {
+    const config = { loss: { kind: "bernoulli" as const, p: 0.3 } };
+    const plain = new LinkEmulator<number>(config, { seed: 9 });
+    const mixed = new LinkEmulator<number>(config, { seed: 9 });
+    const a: boolean[] = [];
+    const b: boolean[] = [];
+    for (let i = 0; i < 200; i++) {
+      a.push(plain.send(100, i, i).accepted);
+      expect(mixed.send(100, i, -1, { lossFree: true }).accepted).toBe(true);
+      b.push(mixed.send(100, i, i).accepted);
+    }
+    expect(b).toEqual(a);
+    expect(a.filter((x) => !x).length).toBeGreaterThan(30);
+  });
+});

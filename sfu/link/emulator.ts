@@ -95,8 +95,11 @@ export class LinkEmulator<T = undefined> {
   /**
    * A packet of `sizeBytes` enters the link at `nowMs`. Calls must come in time order (a clock
    * that goes backwards is an `INVALID_ARGUMENT` error); `payload` comes back with the delivery.
+   * `lossFree`: the packet skips the random loss (and draws nothing from its generator), for a
+   * simulation's warm-up traffic, so that runs with and without it see the same loss on the
+   * packets that count (common random numbers); it still queues and can be dropped by the queue.
    */
-  send(sizeBytes: number, nowMs: number, payload?: T): SendResult {
+  send(sizeBytes: number, nowMs: number, payload?: T, options: { readonly lossFree?: boolean } = {}): SendResult {
     if (!Number.isInteger(sizeBytes) || sizeBytes < 0) {
       throw new LinkError("INVALID_ARGUMENT", "sizeBytes", `sizeBytes must be a whole number >= 0, got ${String(sizeBytes)}`);
     }
@@ -109,7 +112,7 @@ export class LinkEmulator<T = undefined> {
     this.c.packetsIn++;
     this.c.bytesIn += sizeBytes;
 
-    if (this.loss.lose()) {
+    if (options.lossFree !== true && this.loss.lose()) {
       this.c.packetsLost++;
       this.c.bytesLost += sizeBytes;
       return { accepted: false, id, reason: "loss" };

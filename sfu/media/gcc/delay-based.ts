@@ -63,6 +63,7 @@ export class DelayBasedEstimator {
   /** Lowest one-way delay per 10 s of arrival time, the last six (RFC 6817's base delay). */
   private readonly baseBuckets: { startMs: number; minMs: number }[] = [];
   private lastOwdMs: number | null = null;
+  private maxQueueSinceTaken: number | null = null;
 
   constructor(o: DelayBasedOptions) {
     this.rate = new AimdRateController(o);
@@ -75,6 +76,16 @@ export class DelayBasedEstimator {
   get queueMs(): number | null {
     if (this.lastOwdMs === null || this.baseBuckets.length === 0) return null;
     return this.lastOwdMs - Math.min(...this.baseBuckets.map((b) => b.minMs));
+  }
+
+  /**
+   * The highest standing queue since the last call (ms; null when no packet came): whether the
+   * link queued over an interval, for the loss-based controller (sfu/call/link-rate.ts).
+   */
+  takeMaxQueueMs(): number | null {
+    const q = this.maxQueueSinceTaken;
+    this.maxQueueSinceTaken = null;
+    return q;
   }
 
   private noteDelay(sendMs: number, arrivalMs: number): void {
@@ -109,6 +120,8 @@ export class DelayBasedEstimator {
       this.baseBuckets.length = 0;
     }
     this.noteDelay(sendMs, arrivalMs);
+    const queued = this.queueMs;
+    if (queued !== null) this.maxQueueSinceTaken = Math.max(this.maxQueueSinceTaken ?? queued, queued);
     if (g === null) return this.estimateBps;
     const usage = this.detector.update(g);
     const q = this.queueMs;
