@@ -19,7 +19,7 @@ import { loadBenchClips } from "./clips.ts";
 import { frameLatencies, summarize } from "./latency.ts";
 import { defaultNetworkSettings } from "./link-frames.ts";
 import { type AnswerCache, type ClipRun, type MethodName, type NetworkBenchSettings, planFor, type PolicyName, regionGroups, runClip, traceOffsetMs } from "./run-clip.ts";
-import { frameLatencyFloor } from "./trace-floor.ts";
+import { frameLatencyFloorAt } from "./trace-floor.ts";
 
 type RateControl = "gcc" | "fixed";
 
@@ -166,10 +166,22 @@ interface PolicyFigures {
   /** The sender's mean cap (gcc; null at a fixed rate). */
   meanCapKbps: number | null;
   /**
-   * The trace's frame-latency floor (p95) for the frames as sent (their mean packet count, parity
-   * included), encode delay and one-way delay as here (trace-floor.ts); null without a trace.
+   * The trace's frame-latency floor (p95) for the frames as sent: each frame at its capture time
+   * in the trace with its own packet count (payload / 1200 B, rounded up; parity not counted),
+   * encode delay and one-way delay as here (trace-floor.ts), over the frames the latency figures
+   * count (the untimed ones at a clip's end left out, as there); null without a trace.
    */
   traceFloorP95Ms: number | null;
+}
+
+/** The frames latency.ts times: all up to the last one that became available (in capture order). */
+function timedFrames<F extends { captureMs: number; availableMs: number | null }>(frames: readonly F[]): F[] {
+  const sorted = [...frames].sort((a, b) => a.captureMs - b.captureMs);
+  let last = -1;
+  sorted.forEach((f, i) => {
+    if (f.availableMs !== null) last = i;
+  });
+  return sorted.slice(0, last + 1);
 }
 
 function figures(runs: ClipRun[], condition: NetworkConditionSpec, encodeDelayMs: number): PolicyFigures {
@@ -214,7 +226,11 @@ function figures(runs: ClipRun[], condition: NetworkConditionSpec, encodeDelayMs
     uplinkKbps: Math.round(sum((r) => r.counters.uplinkKbps) / runs.length),
     meanCapKbps: runs[0]!.counters.meanCapKbps === null ? null : Math.round(sum((r) => r.counters.meanCapKbps ?? 0) / runs.length),
     traceFloorP95Ms: condition.uplink.rate.kind === "trace" && allFrames.length
-      ? Math.round(frameLatencyFloor(condition.uplink.rate.trace, Math.max(1, Math.round(sent / allFrames.length)), { encodeMs: encodeDelayMs, oneWayMs: condition.rttMs / 2, stepMs: 5 }).p95Ms)
+      ? Math.round(frameLatencyFloorAt(
+        condition.uplink.rate.trace,
+        runs.flatMap((r) => timedFrames(r.frames).map((f) => ({ atMs: r.traceOffsetMs + f.captureMs, packets: Math.ceil(f.sizeBytes / 1200) }))),
+        { encodeMs: encodeDelayMs, oneWayMs: condition.rttMs / 2 },
+      )!)
       : null,
   };
 }

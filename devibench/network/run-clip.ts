@@ -117,6 +117,8 @@ export interface ClipRun {
   /** Encoded video over the clip (payload bits). */
   readonly sentKbps: number;
   readonly plan: PolicyPlan;
+  /** Where the clip started in the condition's trace (0 without one). */
+  readonly traceOffsetMs: number;
 }
 
 /** Answers by frame content and question: classic frames decode alike under every condition. */
@@ -256,5 +258,6 @@ export async function runClip(
     frames: sim.frames.map((f) => ({ captureMs: f.captureMs, availableMs: f.availableMs, fate: f.fate, sizeBytes: f.sizeBytes, keyframe: f.keyframe })),
     asks, counters: sim.counters, restarts: source.restarts,
     sentKbps: (bytes * 8) / (source.frameCount / source.fps) / 1000, plan,
+    traceOffsetMs: traceOffsetMs(condition, clip.index, clip.of),
   };
 }

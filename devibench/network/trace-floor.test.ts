@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
 import { parseTrace } from "../../sfu/link/trace.ts";
-import { frameLatencyFloor } from "./trace-floor.ts";
+import { frameLatencyFloor, frameLatencyFloorAt } from "./trace-floor.ts";
 
 describe("frameLatencyFloor (trace-floor.ts)", () => {
   // One opportunity every 10 ms over a 100 ms cycle.
@@ -29,5 +29,12 @@ describe("frameLatencyFloor (trace-floor.ts)", () => {
   it("rejects a bad frame size or delay", () => {
     expect(() => frameLatencyFloor(even, 0, { encodeMs: 0, oneWayMs: 0 })).toThrow(/packets/);
     expect(() => frameLatencyFloor(even, 1, { encodeMs: -1, oneWayMs: 0 })).toThrow(/encodeMs/);
+  });
+
+  it("frameLatencyFloorAt, frames at given times with their own sizes, waits for each one's opportunities (times taken over the cycle)", () => {
+    // t = 5: a 1-packet frame leaves at 10; t = 105 is t = 5 of the next cycle; a 3-packet one at 30.
+    const p95 = frameLatencyFloorAt(even, [{ atMs: 5, packets: 1 }, { atMs: 105, packets: 1 }, { atMs: 5, packets: 3 }], { encodeMs: 0, oneWayMs: 50 });
+    expect(p95).toBe(25 + 50);
+    expect(frameLatencyFloorAt(even, [], { encodeMs: 0, oneWayMs: 0 })).toBeNull();
   });
 });

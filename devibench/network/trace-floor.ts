@@ -53,6 +53,20 @@ export function frameLatencyFloor(trace: Trace, packets: number, o: FloorOptions
   return { packets, p50Ms: percentile(lat, 50)!, p95Ms: percentile(lat, 95)!, overShare: above / n };
 }
 
+/**
+ * The floor at given capture times (ms on the trace's clock, taken modulo its cycle), each with
+ * its own packet count: what the frames a run sent, when it sent them, could have had at best.
+ * Returns the p95, or null for no frames.
+ */
+export function frameLatencyFloorAt(trace: Trace, frames: readonly { readonly atMs: number; readonly packets: number }[], o: FloorOptions): number | null {
+  const lat = frames.map((f) => {
+    const t = ((f.atMs % trace.periodMs) + trace.periodMs) % trace.periodMs;
+    const first = firstOpportunityAfter(trace, t + o.encodeMs);
+    return opportunityTimeMs(trace, first + Math.max(1, f.packets) - 1) + o.oneWayMs - t;
+  });
+  return lat.length ? percentile(lat, 95)! : null;
+}
+
 function main(argv: string[]): void {
   const args = new Map<string, string>();
   for (let i = 0; i < argv.length; i++) {
