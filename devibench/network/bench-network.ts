@@ -16,7 +16,7 @@ import { LinkError } from "../../sfu/link/index.ts";
 import { WorkerOcrEngine } from "../../sfu/mllm/embedded/worker-engine.ts";
 import { defaultConditions, type NetworkConditionSpec, parseCondition, TRACE_QUEUE_PACKETS } from "./conditions.ts";
 import { loadBenchClips } from "./clips.ts";
-import { frameLatencies, summarize } from "./latency.ts";
+import { frameLatencies, summarize, timedFrames } from "./latency.ts";
 import { defaultNetworkSettings } from "./link-frames.ts";
 import { type AnswerCache, type ClipRun, type MethodName, type NetworkBenchSettings, planFor, type PolicyName, regionGroups, runClip, traceOffsetMs } from "./run-clip.ts";
 import { frameLatencyFloorAt } from "./trace-floor.ts";
@@ -172,16 +172,6 @@ interface PolicyFigures {
    * count (the untimed ones at a clip's end left out, as there); null without a trace.
    */
   traceFloorP95Ms: number | null;
-}
-
-/** The frames latency.ts times: all up to the last one that became available (in capture order). */
-function timedFrames<F extends { captureMs: number; availableMs: number | null }>(frames: readonly F[]): F[] {
-  const sorted = [...frames].sort((a, b) => a.captureMs - b.captureMs);
-  let last = -1;
-  sorted.forEach((f, i) => {
-    if (f.availableMs !== null) last = i;
-  });
-  return sorted.slice(0, last + 1);
 }
 
 function figures(runs: ClipRun[], condition: NetworkConditionSpec, encodeDelayMs: number): PolicyFigures {

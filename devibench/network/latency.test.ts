@@ -1,6 +1,22 @@
 import { describe, expect, it } from "vitest";
 import { FrameDelay } from "../../sfu/media/frame-delay.ts";
-import { frameLatencies, summarize } from "./latency.ts";
+import { frameLatencies, summarize, timedFrames } from "./latency.ts";
+
+describe("timedFrames", () => {
+  it("keeps, in capture order, the frames frameLatencies times: up to the last available one", () => {
+    const frames = [
+      { captureMs: 200, availableMs: null },
+      { captureMs: 0, availableMs: 60 },
+      { captureMs: 300, availableMs: 390 },
+      { captureMs: 100, availableMs: null },
+      { captureMs: 400, availableMs: null },
+    ];
+    const timed = timedFrames(frames);
+    expect(timed.map((f) => f.captureMs)).toEqual([0, 100, 200, 300]);
+    expect(timed.length).toBe(frameLatencies(frames).latenciesMs.length);
+    expect(timedFrames([{ captureMs: 0, availableMs: null }])).toEqual([]);
+  });
+});
 
 describe("frameLatencies", () => {
   it("times a good frame from capture to availability", () => {

@@ -52,6 +52,20 @@ export function frameLatencies(frames: readonly FrameOutcome[]): LatencyResult {
   return { latenciesMs, waitedForNext, untimed };
 }
 
+/**
+ * The frames `frameLatencies` times, in capture order: every frame up to the last one that became
+ * available (the ones after it have no good frame to wait for). For figures taken over the same
+ * frames as the latencies (bench-network.ts's trace floor).
+ */
+export function timedFrames<F extends FrameOutcome>(frames: readonly F[]): F[] {
+  const sorted = [...frames].sort((a, b) => a.captureMs - b.captureMs);
+  let last = -1;
+  sorted.forEach((f, i) => {
+    if (f.availableMs !== null) last = i;
+  });
+  return sorted.slice(0, last + 1);
+}
+
 export interface LatencySummary {
   readonly p50Ms: number | null;
   readonly p95Ms: number | null;

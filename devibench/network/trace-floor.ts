@@ -44,9 +44,7 @@ export function frameLatencyFloor(trace: Trace, packets: number, o: FloorOptions
   const lat: number[] = new Array<number>(n);
   let above = 0;
   for (let i = 0; i < n; i++) {
-    const t = i * step;
-    const first = firstOpportunityAfter(trace, t + o.encodeMs);
-    const v = opportunityTimeMs(trace, first + packets - 1) + o.oneWayMs - t;
+    const v = floorAt(trace, i * step, packets, o);
     lat[i] = v;
     if (v > over) above++;
   }
@@ -59,12 +57,14 @@ export function frameLatencyFloor(trace: Trace, packets: number, o: FloorOptions
  * Returns the p95, or null for no frames.
  */
 export function frameLatencyFloorAt(trace: Trace, frames: readonly { readonly atMs: number; readonly packets: number }[], o: FloorOptions): number | null {
-  const lat = frames.map((f) => {
-    const t = ((f.atMs % trace.periodMs) + trace.periodMs) % trace.periodMs;
-    const first = firstOpportunityAfter(trace, t + o.encodeMs);
-    return opportunityTimeMs(trace, first + Math.max(1, f.packets) - 1) + o.oneWayMs - t;
-  });
+  const lat = frames.map((f) => floorAt(trace, ((f.atMs % trace.periodMs) + trace.periodMs) % trace.periodMs, Math.max(1, f.packets), o));
   return lat.length ? percentile(lat, 95)! : null;
+}
+
+/** One capture at `t` (ms into the cycle): its `packets` leave at the next opportunities after encoding, then the one-way delay. */
+function floorAt(trace: Trace, t: number, packets: number, o: FloorOptions): number {
+  const first = firstOpportunityAfter(trace, t + o.encodeMs);
+  return opportunityTimeMs(trace, first + packets - 1) + o.oneWayMs - t;
 }
 
 function main(argv: string[]): void {

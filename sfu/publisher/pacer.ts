@@ -6,9 +6,9 @@
  * groups packets sent within 5 ms; paced ones are spaced as the cap allows). Packets leave in the
  * order they came (a frame's media, then its parity).
  *
- * Bounded: the queue never holds more than `maxQueueMs` of sending at the paced rate; past that it
- * sends at the rate that drains it within `maxQueueMs` (libwebrtc raises its pacing rate the same
- * way to meet its expected queue time), so a cap far below the encoder's output cannot build an
+ * Bounded: when the paced rate would keep the oldest queued packet waiting past `maxQueueMs`, it
+ * sends at the rate that empties the queue by then (libwebrtc raises its pacing rate the same way
+ * to meet its expected queue time), so a cap far below the encoder's output cannot build an
  * unbounded backlog. Pure: the clock and the timer are injected.
  */
 export interface PacerOptions {
@@ -54,10 +54,6 @@ export class Pacer {
 
   setCapBps(bps: number): void {
     if (bps > 0) this.capBps = bps;
-  }
-
-  get queueLength(): number {
-    return this.queue.length;
   }
 
   /** Queues packets (`send` puts one on the wire); sends what is due at once. */

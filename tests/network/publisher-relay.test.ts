@@ -29,7 +29,7 @@
  */
 import { describe, expect, it } from "vitest";
 import { answer, sleep, waitFor } from "../support/call-helpers.ts";
-import { pick, publisherFigures, relayedCall, relayFigures } from "../support/relayed-call.ts";
+import { pick, publisherFigures, RELAY_SIGN_CLIP, relayedCall, relayFigures } from "../support/relayed-call.ts";
 import { cleanupsAfterEach, signClipFixture } from "../support/sign-clip.ts";
 
 const LOSS = 0.1;
@@ -37,10 +37,7 @@ const ONE_WAY_MS = 50;
 
 const cleanups = cleanupsAfterEach();
 
-const fx = signClipFixture("net-publisher-relay-", {
-  width: 1280, height: 720, fps: 15, durationSec: 4, seed: 5, shakePx: 4,
-  signs: [{ x: 760, y: 120, width: 300, height: 90, fontPx: 22, font: "sans", lines: ["GATE K42", "SEAT 18D"] }],
-}, "sign.mkv");
+const fx = signClipFixture("net-publisher-relay-", RELAY_SIGN_CLIP, "sign.mkv");
 
 /** Streams through the relay, lets the loss act, asks about the sign. */
 async function runCall(policy: "resilient" | "classic", seed: number, publisherFec = true) {

@@ -15,17 +15,14 @@
  */
 import { describe, expect, it } from "vitest";
 import { answer, sleep, waitFor } from "../support/call-helpers.ts";
-import { pick, publisherFigures, relayedCall, relayFigures } from "../support/relayed-call.ts";
+import { pick, publisherFigures, RELAY_SIGN_CLIP, relayedCall, relayFigures } from "../support/relayed-call.ts";
 import { cleanupsAfterEach, signClipFixture } from "../support/sign-clip.ts";
 
 const LINK_BPS = 250_000;
 
 const cleanups = cleanupsAfterEach();
 
-const fx = signClipFixture("net-rate-control-", {
-  width: 1280, height: 720, fps: 15, durationSec: 4, seed: 5, shakePx: 4,
-  signs: [{ x: 760, y: 120, width: 300, height: 90, fontPx: 22, font: "sans", lines: ["GATE K42", "SEAT 18D"] }],
-}, "sign.mkv");
+const fx = signClipFixture("net-rate-control-", RELAY_SIGN_CLIP, "sign.mkv");
 
 /** Streams for 14 s; returns the server's figures (each second and at the end) and what entered the link over seconds 6-14. */
 async function run(delayBasedRate: boolean) {

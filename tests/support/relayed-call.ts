@@ -8,6 +8,7 @@
  */
 import { expect } from "vitest";
 import { resolveFfmpeg } from "../../encoder/ffmpeg/resolve.ts";
+import type { ClipSpec } from "../../encoder/synth/clip.ts";
 import { CallServer, type CallMetrics, type CallServerOptions } from "../../sfu/call/call-server.ts";
 import { type Endpoint, findCandidate, type LinkConfig, parseCandidate, type RelayCounters, rewriteCandidate, rewriteSdpCandidates, stripSdpCandidates, UdpRelay } from "../../sfu/link/index.ts";
 import { HeadlessPublisher, type PublisherStats } from "../../sfu/publisher/publisher.ts";
@@ -16,6 +17,12 @@ import type { SignClipFixture } from "./sign-clip.ts";
 import { type JsonMessage, SignalingProxy } from "./signaling-proxy.ts";
 
 const ffmpeg = resolveFfmpeg({ env: process.env }).path;
+
+/** The relay suites' clip: a 1280x720 sign reading GATE K42 / SEAT 18D, asked "What gate number...". */
+export const RELAY_SIGN_CLIP: ClipSpec = {
+  width: 1280, height: 720, fps: 15, durationSec: 4, seed: 5, shakePx: 4,
+  signs: [{ x: 760, y: 120, width: 300, height: 90, fontPx: 22, font: "sans", lines: ["GATE K42", "SEAT 18D"] }],
+};
 const SECRET = "network-test-secret-0123456789abcdef";
 
 export interface RelayedCallOptions {

@@ -104,7 +104,6 @@ export class DelayBasedEstimator {
     return this.rate.bitrateBps;
   }
 
-
   /**
    * One packet: sent at `sendMs` (sender's clock), arrived at `arrivalMs` (receiver's clock).
    * Runs the rate controller when the packet completes a group. Returns the estimate.
@@ -124,8 +123,7 @@ export class DelayBasedEstimator {
     if (queued !== null) this.maxQueueSinceTaken = Math.max(this.maxQueueSinceTaken ?? queued, queued);
     if (g === null) return this.estimateBps;
     const usage = this.detector.update(g);
-    const q = this.queueMs;
-    return this.rate.update(usage, this.receivedBps(arrivalMs), arrivalMs, rttMs, q !== null && q > this.queueTargetMs);
+    return this.rate.update(usage, this.receivedBps(arrivalMs), arrivalMs, rttMs, queued !== null && queued > this.queueTargetMs);
   }
 
   /** Received rate over the window ending at `nowMs` (receiver's clock); null when too little. */
