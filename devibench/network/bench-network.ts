@@ -36,6 +36,12 @@ const HELP = `usage: npm run bench:network -- [options]
   --rate-control R   the senders' rate: gcc (follows the receiver's GCC estimate, REMB back, as a
                      call does; warmed up 10 s before each clip), fixed (the --bitrate throughout),
                      or both (default: gcc rows, and fixed rows for contrast)
+  --congestion-window on|off
+                     gcc senders drop frames while their congestion window is full (bytes sent
+                     and not yet covered by transport feedback, every 50 ms, over the cap times
+                     RTT + 50 ms + --window-queue; sfu/media/gcc/congestion-window.ts): on
+                     (default) or off
+  --window-queue MS  the queue the congestion window accepts (default 100 ms)
   --clips N          clips of the synthetic set (seed 1), 1..10 (default 10)
   --bitrate KBPS     sender bitrate for both policies (default 600)
   --codec C          h264 (default, as the publisher) or vp8
@@ -70,6 +76,7 @@ interface Args {
   readonly fec: boolean;
   readonly fecTargetFrameLoss: number;
   readonly rateControls: RateControl[];
+  readonly congestionWindow: { readonly acceptedQueueMs: number } | null;
 }
 
 function parse(argv: string[]): Args | "help" {
@@ -79,7 +86,7 @@ function parse(argv: string[]): Args | "help" {
       args: argv, strict: true, allowPositionals: false,
       options: {
         condition: { type: "string", multiple: true }, clips: { type: "string" }, queue: { type: "string" }, "rate-control": { type: "string" }, bitrate: { type: "string" },
-        seed: { type: "string" }, "nack-retries": { type: "string" }, "classic-playout": { type: "string" }, codec: { type: "string" }, method: { type: "string" }, fec: { type: "string" }, "fec-target": { type: "string" }, json: { type: "boolean" }, help: { type: "boolean" },
+        seed: { type: "string" }, "nack-retries": { type: "string" }, "classic-playout": { type: "string" }, codec: { type: "string" }, "congestion-window": { type: "string" }, "window-queue": { type: "string" }, method: { type: "string" }, fec: { type: "string" }, "fec-target": { type: "string" }, json: { type: "boolean" }, help: { type: "boolean" },
       },
     }));
   } catch (err) {
@@ -113,10 +120,12 @@ function parse(argv: string[]): Args | "help" {
   if (!(fecTarget > 0 && fecTarget < 1)) throw new UsageError(`--fec-target must be a frame loss fraction in (0, 1), got "${fecTargetRaw}"`);
   const rc = (values["rate-control"] as string | undefined) ?? "both";
   if (rc !== "gcc" && rc !== "fixed" && rc !== "both") throw new UsageError(`--rate-control must be gcc, fixed or both, got "${rc}"`);
+  const cw = (values["congestion-window"] as string | undefined) ?? "on";
+  if (cw !== "on" && cw !== "off") throw new UsageError(`--congestion-window must be on or off, got "${cw}"`);
   const playout = (values["classic-playout"] as string | undefined) ?? "webrtc";
   if (playout !== "webrtc" && playout !== "none") throw new UsageError(`--classic-playout must be webrtc or none, got "${playout}"`);
   return {
-    classicPlayout: playout, fec: fec === "on", fecTargetFrameLoss: fecTarget, rateControls: rc === "both" ? ["gcc", "fixed"] : [rc],
+    congestionWindow: cw === "on" ? { acceptedQueueMs: int("window-queue", 100, 0, 5000) } : null, classicPlayout: playout, fec: fec === "on", fecTargetFrameLoss: fecTarget, rateControls: rc === "both" ? ["gcc", "fixed"] : [rc],
     methods: method === undefined ? ["baseline", "context"] : [method], codec, conditions, clips: int("clips", 10, 1, 10), bitrateKbps: int("bitrate", 600, 50, 20_000), seed: int("seed", 1, 0, 2 ** 31 - 1),
     nackRetries: int("nack-retries", 10, 0, 100), json: values.json === true,
   };
@@ -136,6 +145,8 @@ interface PolicyFigures {
   accuracy: number;
   frames: number;
   framesWaitedForNext: number;
+  /** Frames the sender did not encode because its congestion window was full (not in `frames`). */
+  framesSkipped: number;
   framesUntimed: number;
   asks: number;
   correct: number;
@@ -198,7 +209,7 @@ function figures(runs: ClipRun[], condition: NetworkConditionSpec, encodeDelayMs
     framesNotShownPct: allFrames.length ? Math.round(((waited + untimed) / allFrames.length) * 1000) / 10 : 0,
     meanBitsPerFrame: allFrames.length ? Math.round(allFrames.reduce((n, f) => n + f.sizeBytes * 8, 0) / allFrames.length) : 0,
     rtpPacketsPerFrame: allFrames.length ? Math.round(((sent - sum((r) => r.counters.retransmissions)) / allFrames.length) * 10) / 10 : 0, accuracy: asks.length ? Math.round((correct / asks.length) * 1000) / 1000 : 0,
-    frames: s.frames, framesWaitedForNext: waited, framesUntimed: untimed, asks: asks.length, correct,
+    frames: s.frames, framesWaitedForNext: waited, framesSkipped: sum((r) => r.counters.framesSkipped), framesUntimed: untimed, asks: asks.length, correct,
     noFrameYet: asks.filter((a) => a.frameIndex === null).length,
     fps: plan.sender.fps, senderMode: plan.sender.mode, maxWaitMs: plan.maxWaitMs,
     sentKbps: Math.round(sum((r) => r.sentKbps) / runs.length),
@@ -247,12 +258,13 @@ async function main(): Promise<number> {
     ...defaultNetworkSettings(ffmpeg, args.codec, 1280, 720, args.bitrateKbps * 1000, args.seed, join(cacheRoot, "network")),
     askTimesMs: [1000, 2000, 3000, 4000, 5000], nackMaxRetries: args.nackRetries, classicPlayout: args.classicPlayout, fec: args.fec,
     fecTargetFrameLoss: args.fecTargetFrameLoss, rateControl: args.rateControls[0]!, warmupMs: 10_000,
+    congestionWindow: args.congestionWindow,
   };
   const log = (line: string) => console.log(line);
   log("bench:network configuration");
   log(`  video: synthetic set seed 1, first ${args.clips} clip(s), 5 s each, ${settings.width}x${settings.height}, ${args.codec === "h264" ? "H.264 (libx264 veryfast zerolatency baseline; SPS and PPS in their own RTP packets, no STAP-A)" : "VP8 (libvpx realtime cpu-used 8)"}, ${args.bitrateKbps} kbps for both policies, camera ${settings.maxFps} fps`);
   log(`  sender: pacer ${settings.pacingFactor}x bitrate, encode delay ${settings.encodeDelayMs} ms, RTP MTU 1200 B + 28 B IP/UDP`);
-  log(`  rate control: ${args.rateControls.map((r) => r === "gcc" ? `gcc (receiver: GCC delay-based on send/arrival times + loss-based, REMB back at once on a 3% fall and each second; sender: the publisher's BitrateCap, encoder restart at the new rate at most every 500 ms, pacer at ${settings.pacingFactor}x the cap; ${settings.warmupMs / 1000} s warm-up with padding before each clip)` : `fixed (${args.bitrateKbps} kbps throughout)`).join("; ")}`);
+  log(`  rate control: ${args.rateControls.map((r) => r === "gcc" ? `gcc (receiver: GCC delay-based on send/arrival times + loss-based, REMB back at once on a 3% fall and each second; sender: the publisher's BitrateCap, encoder restart at the new rate at most every 500 ms, pacer at ${settings.pacingFactor}x the cap; ${settings.congestionWindow ? `frames dropped before the encoder while the congestion window is full (transport feedback every 50 ms, window = cap x (RTT + 50 ms + ${settings.congestionWindow.acceptedQueueMs ?? 100} ms)); ` : "no congestion window; "}${settings.warmupMs / 1000} s warm-up with padding before each clip)` : `fixed (${args.bitrateKbps} kbps throughout)`).join("; ")}`);
   log(`  model: embedded OCR engine, text questions only (it cannot answer colour or counting), each asked at ${settings.askTimesMs.map((t) => t / 1000).join(", ")} s with the newest frame available then; normalised-match scoring`);
   log(`  methods: ${args.methods.join(", ")} (context: each question's ground-truth region map from the first frame, encoder/ladder planContextEncode calibrated on the policy's own sender encode, x264 ROI via addroi; PLI segments keep the map; the same for both policies)`);
   log(`  link seed ${args.seed} (per clip: seed x 1000003 + clip x 7919, the same for both policies); frame latency = capture -> released decodable (a dropped frame counts until the next good one); decode time not modelled`);
@@ -304,11 +316,11 @@ async function main(): Promise<number> {
     log("");
     log(`results (${clips.length} clips, ${seconds} s):`);
     const cell = (v: number | null) => (v === null ? "-" : String(v)).padStart(6);
-    log(`${"method".padEnd(8)} ${"condition".padEnd(22)} ${"rate".padEnd(5)} ${"policy".padEnd(9)} ${"fps".padStart(4)} ${"p50".padStart(6)} ${"p95".padStart(6)} ${"p99".padStart(6)} ${"floor".padStart(6)} ${"acc".padStart(6)}  frames  not-shown  kbit/fr  pkt/fr  lost  whole  undec  retx  PLI  kbps  link-kbps  cap  enc-kbps  parity  fec-fixed  uplink-loss  q-drops`);
+    log(`${"method".padEnd(8)} ${"condition".padEnd(22)} ${"rate".padEnd(5)} ${"policy".padEnd(9)} ${"fps".padStart(4)} ${"p50".padStart(6)} ${"p95".padStart(6)} ${"p99".padStart(6)} ${"floor".padStart(6)} ${"acc".padStart(6)}  frames  skipped  not-shown  kbit/fr  pkt/fr  lost  whole  undec  retx  PLI  kbps  link-kbps  cap  enc-kbps  parity  fec-fixed  uplink-loss  q-drops`);
     for (const row of table) {
       for (const p of ["classic", "resilient"] as const) {
         const f = row[p];
-        log(`${row.method.padEnd(8)} ${row.name.padEnd(22)} ${row.rateControl.padEnd(5)} ${p.padEnd(9)} ${String(f.fps).padStart(4)} ${cell(f.p50Ms)} ${cell(f.p95Ms)} ${cell(f.p99Ms)} ${cell(f.traceFloorP95Ms)} ${(f.accuracy * 100).toFixed(1).padStart(6)}  ${String(f.frames).padStart(6)}  ${`${f.framesNotShownPct}%`.padStart(9)}  ${(f.meanBitsPerFrame / 1000).toFixed(1).padStart(7)}  ${String(f.rtpPacketsPerFrame).padStart(6)}  ${String(f.framesLost).padStart(4)}  ${String(f.framesLostWhole).padStart(5)}  ${String(f.framesUndecodable + f.framesRefused).padStart(5)}  ${String(f.retransmissions).padStart(4)}  ${String(f.plis).padStart(3)}  ${String(f.sentKbps).padStart(4)}  ${String(f.uplinkKbps).padStart(9)}  ${cell(f.meanCapKbps).padStart(4)}  ${String(f.encoderKbps).padStart(8)}  ${`${f.parityPacketsPct}%`.padStart(6)}  ${String(f.framesRepairedByFec).padStart(9)}  ${`${f.uplinkLossPct}%`.padStart(11)}  ${f.queueDrops}`);
+        log(`${row.method.padEnd(8)} ${row.name.padEnd(22)} ${row.rateControl.padEnd(5)} ${p.padEnd(9)} ${String(f.fps).padStart(4)} ${cell(f.p50Ms)} ${cell(f.p95Ms)} ${cell(f.p99Ms)} ${cell(f.traceFloorP95Ms)} ${(f.accuracy * 100).toFixed(1).padStart(6)}  ${String(f.frames).padStart(6)}  ${String(f.framesSkipped).padStart(7)}  ${`${f.framesNotShownPct}%`.padStart(9)}  ${(f.meanBitsPerFrame / 1000).toFixed(1).padStart(7)}  ${String(f.rtpPacketsPerFrame).padStart(6)}  ${String(f.framesLost).padStart(4)}  ${String(f.framesLostWhole).padStart(5)}  ${String(f.framesUndecodable + f.framesRefused).padStart(5)}  ${String(f.retransmissions).padStart(4)}  ${String(f.plis).padStart(3)}  ${String(f.sentKbps).padStart(4)}  ${String(f.uplinkKbps).padStart(9)}  ${cell(f.meanCapKbps).padStart(4)}  ${String(f.encoderKbps).padStart(8)}  ${`${f.parityPacketsPct}%`.padStart(6)}  ${String(f.framesRepairedByFec).padStart(9)}  ${`${f.uplinkLossPct}%`.padStart(11)}  ${f.queueDrops}`);
       }
       const d95 = row.classic.p95Ms !== null && row.resilient.p95Ms !== null ? row.classic.p95Ms - row.resilient.p95Ms : null;
       const floorGap = row.resilient.traceFloorP95Ms !== null && row.resilient.p95Ms !== null ? `; resilient p95 - trace floor: ${row.resilient.p95Ms - row.resilient.traceFloorP95Ms} ms (goal <= 150)` : "";
@@ -316,7 +328,7 @@ async function main(): Promise<number> {
     }
     if (args.json) {
       console.log(JSON.stringify({
-        config: { clips: clips.length, methods: args.methods, rateControls: args.rateControls, warmupMs: settings.warmupMs, codec: args.codec, bitrateKbps: args.bitrateKbps, seed: args.seed, nackRetries: args.nackRetries, classicPlayout: args.classicPlayout, width: settings.width, height: settings.height, askTimesMs: settings.askTimesMs, seconds },
+        config: { clips: clips.length, congestionWindow: args.congestionWindow, methods: args.methods, rateControls: args.rateControls, warmupMs: settings.warmupMs, codec: args.codec, bitrateKbps: args.bitrateKbps, seed: args.seed, nackRetries: args.nackRetries, classicPlayout: args.classicPlayout, width: settings.width, height: settings.height, askTimesMs: settings.askTimesMs, seconds },
         // One entry per condition, for the product's method (context-aware, the map the server
         // sends with a question) and rate control (gcc) when they ran; every row is in `results`.
         conditions: table

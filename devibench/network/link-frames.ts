@@ -64,7 +64,7 @@ export function defaultNetworkSettings(ffmpeg: string, codec: RtpVideoCodec, wid
     fec: true, fecTargetFrameLoss: DEFAULT_FEC_TARGET_FRAME_LOSS, cacheDir,
     // DeViBench's `run --network` compares receive policies at one sending rate; bench:network
     // runs the rate loop (its --rate-control).
-    rateControl: "fixed", warmupMs: 5000,
+    rateControl: "fixed", warmupMs: 5000, congestionWindow: {},
   };
 }
 

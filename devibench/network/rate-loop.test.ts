@@ -2,6 +2,7 @@ import { describe, expect, it } from "vitest";
 import { resilientPolicy } from "../../sfu/media/receive-policy.ts";
 import { makeCondition, type NetworkConditionSpec } from "./conditions.ts";
 import { frameLatencies, summarize } from "./latency.ts";
+import { CongestionWindow } from "../../sfu/media/gcc/congestion-window.ts";
 import { ReceiverRate, SenderRate } from "./rate-loop.ts";
 import { type FrameSource, simulate } from "./simulate.ts";
 
@@ -10,11 +11,14 @@ import { type FrameSource, simulate } from "./simulate.ts";
  * follows the encoder's bitrate, as a rate-controlled encoder's do; a keyframe, three times the
  * size, at the start and at every rate change (the publisher restarts its encoder).
  */
-function rateSource(frames: number, fps: number): FrameSource & { rates: number[] } {
+function rateSource(frames: number, fps: number, skips = false): FrameSource & { rates: number[]; skipped: number[] } {
   let rate = 0;
   const rates: number[] = [];
+  const skipped: number[] = [];
   return {
-    codec: "vp8", fps, frameCount: frames, rates,
+    codec: "vp8", fps, frameCount: frames, rates, skipped,
+    // A frame dropper: the frame is not encoded, the next is coded from the one before (no keyframe).
+    ...(skips ? { skip: (i: number) => Promise.resolve(void skipped.push(i)) } : {}),
     frame(_i, keyframeRequested, bitrateBps = 600_000) {
       const key = bitrateBps !== rate || keyframeRequested;
       rate = bitrateBps;
@@ -27,10 +31,10 @@ function rateSource(frames: number, fps: number): FrameSource & { rates: number[
   };
 }
 
-async function run(condition: NetworkConditionSpec, loop: boolean, seconds = 30) {
-  const source = rateSource(seconds * 10, 10);
+async function run(condition: NetworkConditionSpec, loop: boolean, seconds = 30, window = false) {
+  const source = rateSource(seconds * 10, 10, window);
   const rateLoop = loop
-    ? { receiver: new ReceiverRate({ maxBps: 1_000_000 }), sender: new SenderRate(1_000_000, (cap) => cap), warmupMs: 10_000, pacingFactor: 2.5 }
+    ? { receiver: new ReceiverRate({ maxBps: 1_000_000 }), sender: new SenderRate(1_000_000, (cap) => cap, 500, window ? new CongestionWindow() : null), warmupMs: 10_000, pacingFactor: 2.5 }
     : undefined;
   const r = await simulate({
     source, condition, policy: resilientPolicy(), maxWaitMs: 100, nackRetries: null, seed: 1, pacingBps: 2.5 * 1_000_000, encodeDelayMs: 10,
@@ -68,5 +72,20 @@ describe("simulate with the rate loop", () => {
     console.log(`[rate-loop] verizon-evdo-driving: ${msg}`);
     expect(Math.max(...caps) / Math.min(...caps), msg).toBeGreaterThan(2);
     expect(loop.lat.p95Ms!, msg).toBeLessThan(fixed.lat.p95Ms! / 2);
+  });
+
+  it("the same trace with the congestion window: frames are held back in the dips, and the p95 and the queue's drops fall below the loop's without it", async () => {
+    const condition = makeCondition({ trace: "verizon-evdo-driving", rttMs: 100, queuePackets: 30 });
+    const withWindow = await run(condition, true, 60, true);
+    const without = await run(condition, true, 60, false);
+    const msg = `window: p50/p95 ${withWindow.lat.p50Ms}/${withWindow.lat.p95Ms} ms, drops ${withWindow.r.counters.uplinkQueueDropped}, frames held back ${withWindow.r.counters.framesSkipped}, uplink ${withWindow.r.counters.uplinkKbps} kbps; ` +
+      `without: p50/p95 ${without.lat.p50Ms}/${without.lat.p95Ms} ms, drops ${without.r.counters.uplinkQueueDropped}, uplink ${without.r.counters.uplinkKbps} kbps`;
+    console.log(`[rate-loop] verizon-evdo-driving, congestion window: ${msg}`);
+    expect(withWindow.r.counters.framesSkipped, msg).toBeGreaterThan(0);
+    expect(withWindow.source.skipped.length, msg).toBe(withWindow.r.counters.framesSkipped);
+    expect(without.r.counters.framesSkipped, msg).toBe(0);
+    expect(withWindow.r.frames.length + withWindow.r.counters.framesSkipped).toBe(600);
+    expect(withWindow.lat.p95Ms!, msg).toBeLessThan(without.lat.p95Ms!);
+    expect(withWindow.r.counters.uplinkQueueDropped, msg).toBeLessThan(without.r.counters.uplinkQueueDropped);
   });
 });

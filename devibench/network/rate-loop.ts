@@ -10,13 +10,15 @@
  * Sender (the publisher): the REMB caps its bitrate through the publisher's own `BitrateCap`
  * (15% hysteresis: a change restarts the encoder); the encoder gets the cap's media share (the
  * rest is parity), a restart at most every 500 ms (the live encoder's `RestartGate`); the pacer
- * paces at its factor times the cap. Before the clip, the sender warms the loop up with padding
+ * paces at its factor times the cap; with a congestion window (sfu/media/gcc/congestion-window.ts)
+ * a frame captured while the bytes in flight fill it is not encoded. Before the clip, the sender warms the loop up with padding
  * at the cap, so a clip starts from the estimate a call would have by then, not from the
  * configured rate. Pure: the simulation passes the clock.
  */
 import { LinkRateController, lossIsCongestion } from "../../sfu/call/link-rate.ts";
 import { DelayBasedEstimator } from "../../sfu/media/gcc/delay-based.ts";
 import { BitrateCap } from "../../sfu/publisher/rate-policy.ts";
+import { CongestionWindow } from "../../sfu/media/gcc/congestion-window.ts";
 
 export interface RateLoopOptions {
   /** The configured bitrate: the sender's ceiling and the estimate's start. */
@@ -66,6 +68,8 @@ export class ReceiverRate {
 /** The publisher's side: its cap from REMB, and when the encoder may restart at a new rate. */
 export class SenderRate {
   readonly cap: BitrateCap;
+  /** Bytes in flight from transport feedback; null: the sender does not drop frames for it. */
+  readonly window: CongestionWindow | null;
   private lastRestartMs = -Infinity;
   private encoderBps: number;
   restarts = 0;
@@ -75,8 +79,10 @@ export class SenderRate {
     /** The encoder's bitrate for a cap (what the parity leaves). */
     private readonly mediaBps: (capBps: number) => number,
     private readonly minRestartIntervalMs = 500,
+    window: CongestionWindow | null = null,
   ) {
     this.cap = new BitrateCap(configuredBps);
+    this.window = window;
     this.encoderBps = mediaBps(configuredBps);
   }
 
@@ -96,5 +102,10 @@ export class SenderRate {
       this.restarts++;
     }
     return this.encoderBps;
+  }
+
+  /** Whether a frame captured now goes to the encoder: not while the congestion window is full. */
+  admitsFrame(rttMs: number, nowMs: number): boolean {
+    return this.window === null || this.window.admits(this.cap.capBps, rttMs, nowMs);
   }
 }

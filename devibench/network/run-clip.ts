@@ -15,6 +15,7 @@ import { devibenchPrompt, type MllmClient } from "../../sfu/mllm/types.ts";
 import { scoreAnswer } from "../run/score.ts";
 import type { PixelBox, Sample } from "../types.ts";
 import type { NetworkConditionSpec } from "./conditions.ts";
+import { CongestionWindow, type CongestionWindowOptions } from "../../sfu/media/gcc/congestion-window.ts";
 import { ReceiverRate, SenderRate } from "./rate-loop.ts";
 import { ClipEncoder, decodeReleased, type SenderSettings } from "./sender.ts";
 import { simulate, type SimulationCounters, type SimulationResult } from "./simulate.ts";
@@ -61,6 +62,11 @@ export interface NetworkBenchSettings {
    */
   readonly rateControl: "gcc" | "fixed";
   readonly warmupMs: number;
+  /**
+   * gcc: the sender drops frames while its congestion window is full (sfu/media/gcc/congestion-window.ts,
+   * transport feedback every 50 ms); null: it never drops frames.
+   */
+  readonly congestionWindow: CongestionWindowOptions | null;
   readonly cacheDir: string;
 }
 
@@ -201,7 +207,7 @@ export function simulatePlan(a: {
     fec ? capBps * fecMediaShare({ bitrateBps: capBps, fps: plan.sender.fps, lossRate: fec.lossRate, targetFrameLoss: fec.targetFrameLoss }) : capBps,
   );
   const rateLoop = s.rateControl === "gcc"
-    ? { receiver: new ReceiverRate({ maxBps: s.bitrateBps }), sender: new SenderRate(s.bitrateBps, mediaBps), warmupMs: s.warmupMs, pacingFactor: s.pacingFactor }
+    ? { receiver: new ReceiverRate({ maxBps: s.bitrateBps }), sender: new SenderRate(s.bitrateBps, mediaBps, 500, s.congestionWindow ? new CongestionWindow(s.congestionWindow) : null), warmupMs: s.warmupMs, pacingFactor: s.pacingFactor }
     : undefined;
   return simulate({
     ...(rateLoop ? { rateLoop } : {}),

@@ -1,7 +1,12 @@
+import { mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 import { describe, expect, it } from "vitest";
+import { resolveFfmpeg } from "../../encoder/ffmpeg/resolve.ts";
+import { runFfmpeg } from "../../encoder/ffmpeg/run.ts";
 import type { Sample } from "../types.ts";
 import { regionGroups } from "./run-clip.ts";
-import { shiftRoiSchedule } from "./sender.ts";
+import { ClipEncoder, decodeReleased, shiftRoiSchedule } from "./sender.ts";
 
 const rect = (x: number) => ({ x, y: 0, width: 16, height: 16, qpOffset: -6 });
 
@@ -32,5 +37,42 @@ describe("regionGroups", () => {
 
   it("context without a ground-truth region is an error naming the sample", () => {
     expect(() => regionGroups([{ id: "x", regions: [] } as unknown as Sample], "context")).toThrow(/sample x/);
+  });
+});
+
+describe("ClipEncoder.skip (the sender's frame dropper)", () => {
+  it("encodes on from the frame before a skipped one: no keyframe, the frames already sent unchanged, the rest decodable", async () => {
+    const ffmpeg = resolveFfmpeg({ env: process.env }).path;
+    const dir = mkdtempSync(join(tmpdir(), "clip-skip-"));
+    try {
+      const input = join(dir, "in.mp4");
+      await runFfmpeg(ffmpeg, ["-y", "-loglevel", "error", "-f", "lavfi", "-i", "testsrc2=s=320x180:r=10:d=2", "-c:v", "libx264", "-preset", "ultrafast", input]);
+      const settings = { codec: "h264" as const, width: 320, height: 180, fps: 10, bitrateBps: 200_000, mode: "gop" as const };
+      const open = () => ClipEncoder.open({ ffmpeg, input, durationSec: 2, settings, cacheDir: join(dir, "cache") });
+      const plain = await open();
+      const skipping = await open();
+      const sent: Uint8Array[] = [];
+      const keyframes: boolean[] = [];
+      for (let i = 0; i < plain.frameCount; i++) {
+        if (i === 5 || i === 6 || i === 12) {
+          await skipping.skip(i);
+          continue;
+        }
+        const f = await skipping.frame(i, false);
+        sent.push(f.data);
+        keyframes.push(f.keyframe);
+        // Frames before the first skip are the plain encode's; the frame after it is encoded from frame 4, not 6.
+        if (i < 5) expect(Buffer.from(f.data).equals(Buffer.from((await plain.frame(i, false)).data))).toBe(true);
+        if (i === 7) expect(Buffer.from(f.data).equals(Buffer.from((await plain.frame(i, false)).data))).toBe(false);
+      }
+      expect(skipping.skips).toBe(3);
+      expect(skipping.restarts).toBe(0);
+      expect(keyframes.filter(Boolean)).toHaveLength(1);
+      await expect(skipping.frame(5, false)).rejects.toThrow(/skipped/);
+      const decoded = await decodeReleased(ffmpeg, "h264", sent, sent.map((_, k) => k), { width: 320, height: 180 }, sent.map((_, k) => k * 100), dir);
+      expect(decoded.size).toBe(plain.frameCount - 3);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 });

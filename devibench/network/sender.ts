@@ -93,6 +93,10 @@ export class ClipEncoder implements FrameSource {
   stats: SegmentStats = { payloadBytes: 0, frames: 0, avgQp: null };
   private current = 0;
   private currentBps: number;
+  /** Frames of the current segment the sender skipped (never given to the encoder), ascending. */
+  private skipped: number[] = [];
+  /** Frames skipped this run (`skip`). */
+  skips = 0;
   /** Segments this run asked for beyond the first (one per honoured keyframe request or rate change). */
   restarts = 0;
 
@@ -115,24 +119,51 @@ export class ClipEncoder implements FrameSource {
     if (index < 0 || index >= this.frameCount) throw new RangeError(`frame index ${index} outside 0..${this.frameCount - 1}`);
     if (bitrateBps !== undefined && !(bitrateBps > 0)) throw new RangeError(`bitrateBps must be > 0, got ${bitrateBps}`);
     const newRate = bitrateBps !== undefined && Math.round(bitrateBps / 1000) !== Math.round(this.currentBps / 1000);
+    if (this.skipped.includes(index)) throw new RangeError(`frame ${index} was skipped`);
     if (newRate) {
       // The encoder restarts at the new rate from this frame (at the first frame: starts at it).
       this.currentBps = bitrateBps;
       if (index > 0) this.restarts++;
       this.current = index;
+      this.skipped = [];
     } else if (keyframeRequested && this.o.settings.mode === "gop" && index > 0) {
       // Intra-only: every frame already is a keyframe; a request changes nothing.
       this.current = index;
       this.restarts++;
+      this.skipped = [];
     }
-    const seg = await this.segment(this.current, this.currentBps);
-    const f = seg[index - this.current];
+    const seg = await this.segment(this.current, this.currentBps, this.skipped);
+    const f = seg[index - this.current - this.skipped.filter((k) => k < index).length];
     if (!f) throw new Error(`segment from frame ${this.current} of ${this.o.input} has no frame ${index}`);
     return f;
   }
 
-  private async segment(start: number, bitrateBps = this.o.settings.bitrateBps): Promise<EncodedFrame[]> {
-    const key = `${start}@${Math.round(bitrateBps / 1000)}`;
+  /**
+   * The sender drops frame `index` before the encoder (a frame dropper: the congestion window was
+   * full when it was captured). The encoder goes on from the frame before it, as a live encoder
+   * that is not handed a frame does, with no restart and no keyframe: here, the current segment is
+   * encoded again without that frame (ffmpeg's select filter). With one thread and no lookahead
+   * x264 and libvpx encode every frame from the frames before it only, so the frames already sent
+   * are the same in the new segment; that is checked, not assumed. Intra-only frames stand alone:
+   * the segment stays.
+   */
+  async skip(index: number): Promise<void> {
+    if (index < this.current || index >= this.frameCount) throw new RangeError(`cannot skip frame ${index}: the segment runs from ${this.current} to ${this.frameCount - 1}`);
+    if (this.skipped.includes(index)) return;
+    this.skips++;
+    if (this.o.settings.mode === "intra") return;
+    const before = await this.segment(this.current, this.currentBps, this.skipped);
+    const next = [...this.skipped, index].sort((a, b) => a - b);
+    const after = await this.segment(this.current, this.currentBps, next);
+    const sent = index - this.current - this.skipped.filter((k) => k < index).length;
+    for (let k = 0; k < sent; k++) {
+      if (!sameBytes(before[k]!.data, after[k]!.data)) throw new Error(`skipping frame ${index} of ${this.o.input} changed frame ${k} of the segment from ${this.current}: the encoder is not deterministic`);
+    }
+    this.skipped = next;
+  }
+
+  private async segment(start: number, bitrateBps = this.o.settings.bitrateBps, skipped: readonly number[] = []): Promise<EncodedFrame[]> {
+    const key = `${start}@${Math.round(bitrateBps / 1000)}${skipped.length ? `-skip${skipped.join(".")}` : ""}`;
     const have = this.segments.get(key);
     if (have) return have;
     // A rate from the rate loop is encoded at whole kbps (ffmpeg's -b:v below), and cached so.
@@ -140,14 +171,17 @@ export class ClipEncoder implements FrameSource {
     const tag = createHash("sha1").update(JSON.stringify({ input: this.o.input, s, d: this.o.durationSec, args: ENCODER_ARGS_VERSION })).digest("hex").slice(0, 10);
     mkdirSync(this.o.cacheDir, { recursive: true });
     const ext = s.codec === "h264" ? "h264" : "ivf";
-    const path = join(this.o.cacheDir, `${tag}-from${start}.${ext}`);
+    // Skipped frames in the name: a hash keeps it short however many there are.
+    const skipTag = skipped.length ? `-skip${createHash("sha1").update(skipped.join(",")).digest("hex").slice(0, 10)}` : "";
+    const path = join(this.o.cacheDir, `${tag}-from${start}${skipTag}.${ext}`);
     // x264's average QP, kept beside the stream (the context plan calibrates on it).
     const meta = `${path}.json`;
     if (!existsSync(path) || !existsSync(meta)) {
       const k = `${Math.round(s.bitrateBps / 1000)}k`;
       // Longer than any clip: no keyframe but the first (x264 may still place one at a scene cut).
       const gop = s.mode === "intra" ? "1" : "100000";
-      const pre = `[0:v:0]fps=${s.fps},scale=${s.width}:${s.height}:flags=bicubic,format=yuv420p,trim=start_frame=${start},setpts=PTS-STARTPTS[pre]`;
+      const pre = `[0:v:0]fps=${s.fps},scale=${s.width}:${s.height}:flags=bicubic,format=yuv420p,trim=start_frame=${start},setpts=PTS-STARTPTS${
+        skipped.length ? `,select='not(${skipped.map((k) => `eq(n\\,${k - start})`).join("+")})'` : ""}[pre]`;
       const graph = `${pre};${roiScheduleGraph(shiftRoiSchedule(s.roi ?? [], start / s.fps), s.codec, "pre", "out")}`;
       const partial = `${path}.partial`;
       try {
@@ -166,7 +200,8 @@ export class ClipEncoder implements FrameSource {
             ...(s.mode === "intra" ? ["-max-intra-rate", "100"] : []), ...rate, "-f", "ivf"];
         const res = await runFfmpeg(this.o.ffmpeg, [
           "-y", "-loglevel", "info", "-i", this.o.input, "-t", String(this.o.durationSec),
-          "-filter_complex", graph, "-map", "[out]", "-an", "-sn", ...codec, partial,
+          // Passthrough: the frames after a skipped one keep their times, none is duplicated into the gap.
+          "-filter_complex", graph, "-map", "[out]", "-an", "-sn", ...(skipped.length ? ["-fps_mode", "passthrough"] : []), ...codec, partial,
         ]);
         writeFileSync(meta, JSON.stringify({ avgQp: s.codec === "h264" ? parseX264AvgQp(res.stderr) : null }));
         renameSync(partial, path);
@@ -224,4 +259,10 @@ export async function decodeReleased(
     throw new Error(`decoding the released stream gave ${out.size} of the ${unique.length} wanted frames: ffmpeg skipped frames it could not decode`);
   }
   return out;
+}
+
+function sameBytes(a: Uint8Array, b: Uint8Array): boolean {
+  if (a.length !== b.length) return false;
+  for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) return false;
+  return true;
 }

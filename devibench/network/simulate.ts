@@ -22,7 +22,11 @@
  * REMB comes back over the downlink, the sender's cap follows it and the encoder restarts at the
  * new rate (a keyframe), the pacer paces at its factor times the cap. The loop is warmed up
  * before the clip with padding at the cap for `warmupMs`; frame times in the result stay relative
- * to the clip's first capture.
+ * to the clip's first capture. With a congestion window on the sender (rate-loop.ts `SenderRate`),
+ * every packet carries a transport-wide sequence number, the receiver reports the highest it has
+ * seen every 50 ms (transport-wide CC feedback, reduced to what the window needs), and a frame
+ * captured while the window is full is not encoded (`FrameSource.skip`; counted in
+ * `framesSkipped`, absent from `frames`).
  *
  * The only awaits are the frame source's (it may encode a segment on demand).
  */
@@ -53,6 +57,11 @@ export interface FrameSource {
    * rate from this frame on (a change restarts it); absent, the rate it has.
    */
   frame(index: number, keyframeRequested: boolean, bitrateBps?: number): Promise<EncodedFrame>;
+  /**
+   * The sender drops frame `index` before the encoder (its congestion window is full); the next
+   * frame is encoded from the one before it. Absent: the sender never drops frames.
+   */
+  skip?(index: number): Promise<void>;
 }
 
 export interface SimulationOptions {
@@ -137,6 +146,8 @@ export interface SimulationCounters {
   /** The sender's cap over the clip (mean, kbps; null without a rate loop) and the REMBs it got. */
   readonly meanCapKbps: number | null;
   readonly rembs: number;
+  /** Frames the sender did not encode because its congestion window was full. */
+  readonly framesSkipped: number;
   readonly jitter: JitterCounters;
 }
 
@@ -148,12 +159,18 @@ export interface SimulationResult {
   readonly endMs: number;
 }
 
-type Rtcp = { readonly kind: "nack"; readonly seqs: number[] } | { readonly kind: "pli" } | { readonly kind: "remb"; readonly bps: number };
+type Rtcp = { readonly kind: "nack"; readonly seqs: number[] } | { readonly kind: "pli" } | { readonly kind: "remb"; readonly bps: number }
+  | { readonly kind: "feedback"; readonly highestSeq: number; readonly packets: number };
+
+/** Transport feedback goes back at most this often while packets arrive (libwebrtc's default TWCC interval is 50-100 ms). */
+const FEEDBACK_INTERVAL_MS = 50;
 
 /** What crosses the uplink: the packet and when the sender sent it (abs-send-time). */
 interface OnLink {
   readonly packet: RtpPacket;
   readonly sentMs: number;
+  /** Transport-wide sequence number (one counter over media, parity, retransmissions, padding). */
+  readonly transportSeq: number;
 }
 
 interface Queued {
@@ -210,11 +227,33 @@ export async function simulate(o: SimulationOptions): Promise<SimulationResult> 
   let linkAtStart: { packetsLost: number; packetsQueueDropped: number } = { packetsLost: 0, packetsQueueDropped: 0 };
   let nextCountsMs = loop ? 1000 : Infinity;
   const pacingBps = () => (loop ? loop.pacingFactor * loop.sender.cap.capBps : o.pacingBps);
+  let transportSeq = 0;
+  let highestSeen = -1;
+  let feedbackPackets = 0;
+  let lastFeedbackMs = -Infinity;
+  let framesSkipped = 0;
+  const window = loop?.sender.window ?? null;
+  const sendUplink = (size: number, nowMs: number, packet: RtpPacket, lossFree = false) => {
+    const seq = transportSeq++;
+    window?.onSent(seq, size, nowMs);
+    return uplink.send(size, nowMs, { packet, sentMs: nowMs, transportSeq: seq }, lossFree ? { lossFree: true } : undefined);
+  };
+  // Transport feedback (the congestion window's only input): the highest transport sequence
+  // number seen, at most every FEEDBACK_INTERVAL_MS while packets arrive.
+  const feedback = (nowMs: number) => {
+    // The same sum as the event time below (now - last < interval can differ from it in the last bit, and spin).
+    if (!window || feedbackPackets === 0 || nowMs < lastFeedbackMs + FEEDBACK_INTERVAL_MS) return;
+    sendRtcp({ kind: "feedback", highestSeq: highestSeen, packets: feedbackPackets }, nowMs);
+    feedbackPackets = 0;
+    lastFeedbackMs = nowMs;
+  };
 
   const sendRtcp = (m: Rtcp, nowMs: number) => {
     // RTCP feedback: 12-byte common header + sender/media SSRC, 4 bytes per NACK FCI (RFC 4585 §6.2.1).
     // REMB (draft-alvestrand-rmcat-remb-03): 12 + 8 bytes of header and FCI plus one SSRC.
-    const size = 12 + (m.kind === "nack" ? 4 * m.seqs.length : m.kind === "remb" ? 12 : 0) + overhead;
+    // Transport feedback (draft-holmer-rmcat-transport-wide-cc-extensions-01 §3.1): 20 bytes of
+    // header and base fields, about 2 bytes per packet reported (status chunk plus delta).
+    const size = 12 + (m.kind === "nack" ? 4 * m.seqs.length : m.kind === "remb" ? 12 : m.kind === "feedback" ? 8 + 2 * m.packets : 0) + overhead;
     downlink.send(size, nowMs, m);
   };
 
@@ -288,7 +327,8 @@ export async function simulate(o: SimulationOptions): Promise<SimulationResult> 
     const tNack = nacks ? Math.max(nacks.nextDueMs() ?? Infinity, now) : Infinity;
     // Padding only while warming up; receiver reports once a second while anything is under way.
     const tPad = nextPadMs < warm ? Math.max(nextPadMs, pacerFreeMs) : Infinity;
-    const busy = Math.min(tCap, tPace, tUp, tDown, tJb, tNack, tPad);
+    const tFb = window && feedbackPackets > 0 ? Math.max(lastFeedbackMs + FEEDBACK_INTERVAL_MS, now) : Infinity;
+    const busy = Math.min(tCap, tPace, tUp, tDown, tJb, tNack, tPad, tFb);
     const tCounts = busy < Infinity ? nextCountsMs : Infinity;
     const t = Math.min(busy, tCounts);
     if (t === Infinity) break;
@@ -298,6 +338,7 @@ export async function simulate(o: SimulationOptions): Promise<SimulationResult> 
     for (const p of downlink.poll(now)) {
       const m = p.payload!;
       if (m.kind === "pli") pliPending = true;
+      else if (m.kind === "feedback") window?.onFeedback(m.highestSeq, now);
       else if (m.kind === "remb") {
         rembs++;
         loop?.sender.onRemb(m.bps);
@@ -318,6 +359,13 @@ export async function simulate(o: SimulationOptions): Promise<SimulationResult> 
       const i = nextCapture++;
       // Link counters from the clip's first capture on: the warm-up's padding is not the clip's.
       if (i === 0) linkAtStart = uplink.counters();
+      // The congestion window is full: the frame never reaches the encoder (a keyframe request
+      // waits for the next frame that does).
+      if (loop && source.skip && !loop.sender.admitsFrame(condition.rttMs, now)) {
+        await source.skip(i);
+        framesSkipped++;
+        continue;
+      }
       const frame = loop
         ? await source.frame(i, pliPending, loop.sender.encoderBitrate(now))
         : await source.frame(i, pliPending);
@@ -355,7 +403,7 @@ export async function simulate(o: SimulationOptions): Promise<SimulationResult> 
         c.retransmissions++;
       } else if (!fecSender || q.packet.ssrc !== FEC_SSRC) c.mediaBytes += q.packet.payload.length;
       const size = rtpPacketSize(q.packet) + overhead;
-      const fate = uplink.send(size, now, { packet: q.packet, sentMs: now });
+      const fate = sendUplink(size, now, q.packet);
       if (now >= warm) clipUplinkBytes += size;
       o.onPacket?.({ kind: fate.accepted ? "sent" : "dropped", seq: q.packet.sequenceNumber, ts: q.packet.timestamp, atMs: now, retransmission: q.retransmission });
       c.packetsSent++;
@@ -367,13 +415,17 @@ export async function simulate(o: SimulationOptions): Promise<SimulationResult> 
       const size = rtpPacketSize(pad) + overhead;
       // Loss-free: the padding must not use up the loss draws the clip's packets get, so a gcc
       // run and a fixed one see the same random loss (common random numbers).
-      uplink.send(size, now, { packet: pad, sentMs: now }, { lossFree: true });
+      sendUplink(size, now, pad, true);
       pacerFreeMs = now + (size * 8 * 1000) / pacingBps();
       nextPadMs = now + (size * 8 * 1000) / loop.sender.cap.capBps;
     }
     // 4. Packets reach the receiver.
     for (const p of uplink.poll(now)) {
-      const { packet, sentMs } = p.payload!;
+      const { packet, sentMs, transportSeq: tseq } = p.payload!;
+      if (window) {
+        highestSeen = Math.max(highestSeen, tseq);
+        feedbackPackets++;
+      }
       if (loop) {
         loop.receiver.onPacket(sentMs, p.deliveryMs, p.sizeBytes, condition.rttMs);
         const bps = loop.receiver.remb(p.deliveryMs);
@@ -392,6 +444,7 @@ export async function simulate(o: SimulationOptions): Promise<SimulationResult> 
       handle(jb.push(packet, p.deliveryMs), p.deliveryMs);
       if (fecReceiver) for (const r of fecReceiver.media(packet)) handle(jb.push(r, p.deliveryMs), p.deliveryMs);
     }
+    feedback(now);
     // 5. Frame deadlines and held-back keyframe requests.
     if (d !== undefined && d <= now) {
       handle(jb.poll(now), now);
@@ -427,7 +480,7 @@ export async function simulate(o: SimulationOptions): Promise<SimulationResult> 
     decodable,
     endMs: now - warm,
     counters: {
-      uplinkKbps: Math.round((clipUplinkBytes * 8) / clipMs), meanCapKbps: loop ? Math.round(capSumKbps / Math.max(1, capFrames)) : null, rembs,
+      uplinkKbps: Math.round((clipUplinkBytes * 8) / clipMs), meanCapKbps: loop ? Math.round(capSumKbps / Math.max(1, capFrames)) : null, rembs, framesSkipped,
       ...c, parityPackets, fecRecoveredPackets: fecReceiver?.counters.packetsRecovered ?? 0, fecRepairedFrames: fecReceiver?.counters.framesRepaired ?? 0, framesLostWhole, framesRefused: refused, nackRetries: nacks?.retriesSent ?? 0, uplinkLost: up.packetsLost - linkAtStart.packetsLost, uplinkQueueDropped: up.packetsQueueDropped - linkAtStart.packetsQueueDropped, jitter: jb.counters,
     },
   };

@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { hasGenericNack, offersFrameFec, withoutGenericNack } from "./sdp-feedback.ts";
+import { hasGenericNack, offersFrameFec, withoutGenericNack, withoutTransportCc } from "./sdp-feedback.ts";
 
 const offer = [
   "v=0", "m=video 9 UDP/TLS/RTP/SAVPF 96 102", "a=rtpmap:96 VP8/90000",
@@ -44,5 +44,19 @@ describe("offersFrameFec", () => {
     expect(offersFrameFec(sdp(video, fec(9, "recvonly"), data))).toBe(false);
     expect(offersFrameFec(sdp(video, ["m=audio 9 UDP/TLS/RTP/SAVPF 97", "a=sendonly", "a=rtpmap:97 x-frame-fec/90000"]))).toBe(false);
     expect(offersFrameFec(sdp(video, ["a=rtpmap:98 x-frame-fec-other/90000"]))).toBe(false);
+  });
+});
+
+describe("withoutTransportCc", () => {
+  it("removes the transport-cc feedback and its header extension, and nothing else", () => {
+    const sdp = [
+      "v=0", "m=video 9 UDP/TLS/RTP/SAVPF 96", "a=extmap:3 http://www.webrtc.org/experiments/rtp-hdrext/abs-send-time",
+      "a=extmap:4 http://www.ietf.org/id/draft-holmer-rmcat-transport-wide-cc-extensions-01", "a=extmap:5/sendrecv http://www.ietf.org/id/draft-holmer-rmcat-transport-wide-cc-extensions-01",
+      "a=rtpmap:96 VP8/90000", "a=rtcp-fb:96 goog-remb", "a=rtcp-fb:96 transport-cc", "a=rtcp-fb:* transport-cc", "a=rtcp-fb:96 nack pli", "",
+    ].join("\r\n");
+    expect(withoutTransportCc(sdp).split("\r\n")).toEqual([
+      "v=0", "m=video 9 UDP/TLS/RTP/SAVPF 96", "a=extmap:3 http://www.webrtc.org/experiments/rtp-hdrext/abs-send-time",
+      "a=rtpmap:96 VP8/90000", "a=rtcp-fb:96 goog-remb", "a=rtcp-fb:96 nack pli", "",
+    ]);
   });
 });

@@ -36,3 +36,17 @@ export function offersFrameFec(sdp: string): boolean {
     return lines.some((l) => /^a=rtpmap:\d+ x-frame-fec\/90000\s*$/i.test(l));
   });
 }
+
+/**
+ * Declining transport-wide congestion control in an offer: its feedback type
+ * (`a=rtcp-fb:PT transport-cc`) and its header extension
+ * (`a=extmap:N http://www.ietf.org/id/draft-holmer-rmcat-transport-wide-cc-extensions-01`) go, so
+ * the answer has neither and the sender keeps to REMB (draft-alvestrand-rmcat-remb).
+ */
+const TRANSPORT_CC_FB = /^a=rtcp-fb:(\*|\d+) transport-cc[ \t]*$/;
+const TRANSPORT_CC_EXTMAP = /^a=extmap:\d+(\/\w+)? http:\/\/www\.ietf\.org\/id\/draft-holmer-rmcat-transport-wide-cc-extensions-01[ \t]*$/;
+
+export function withoutTransportCc(sdp: string): string {
+  const eol = sdp.includes("\r\n") ? "\r\n" : "\n";
+  return sdp.split(eol).filter((line) => !TRANSPORT_CC_FB.test(line) && !TRANSPORT_CC_EXTMAP.test(line)).join(eol);
+}

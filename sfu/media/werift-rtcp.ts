@@ -30,6 +30,15 @@ export function stopWeriftNacks(receiver: RTCRtpReceiver): void {
   Object.defineProperty(receiver, "nackEnabled", { configurable: true, get: () => undefined });
 }
 
+/**
+ * Keeps werift's transport-wide CC feedback from starting (werift 0.24's ReceiverTWCC does not
+ * survive the sequence number's wrap and reports only every 11 packets); the call server sends its
+ * own (sfu/media/gcc/transport-feedback.ts).
+ */
+export function stopWeriftTwcc(receiver: RTCRtpReceiver): void {
+  Object.defineProperty(receiver, "setupTWCC", { configurable: true, value: () => {} });
+}
+
 export function weriftRtcpCallbacks(receiver: RTCRtpReceiver, log: MediaLog = silentLog): RtcpCallbacks {
   const failed = (what: string) => (err: unknown) => log({ level: "warn", msg: `sending ${what} failed`, error: err });
   return {

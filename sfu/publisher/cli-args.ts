@@ -27,6 +27,8 @@ targets. Type a question and press Enter: the answer streams to stdout. Stats go
   --questions-via V       datachannel (default) or signaling
   --no-fec                do not offer the per-frame FEC parity stream (a server that predates it
                           refuses it, and the publisher then joins again without it by itself)
+  --no-congestion-window  send every captured frame even while the server's transport feedback
+                          shows the link holding a window's worth (default: hold frames back)
   --stats-interval-ms N   one stats line every N ms on stderr, default 2000, 0 = none
   --duration-sec N        leave after N seconds (default: run until Ctrl-C)
   --help                  this text`;
@@ -45,6 +47,7 @@ export interface CliOptions {
   readonly iceHosts: string[];
   readonly questionsVia: "datachannel" | "signaling";
   readonly fec: boolean;
+  readonly congestionWindow: boolean;
   readonly statsIntervalMs: number;
   readonly durationSec: number | null;
 }
@@ -79,7 +82,7 @@ export function parseCliArgs(argv: readonly string[]): CliParse {
         server: { type: "string" }, token: { type: "string" }, room: { type: "string" }, identity: { type: "string" },
         video: { type: "string" }, codec: { type: "string" }, "bitrate-kbps": { type: "string" }, fps: { type: "string" },
         size: { type: "string" }, loop: { type: "boolean" }, route: { type: "string" }, "ice-host": { type: "string", multiple: true },
-        "questions-via": { type: "string" }, "stats-interval-ms": { type: "string" }, "duration-sec": { type: "string" }, "no-fec": { type: "boolean" }, help: { type: "boolean" },
+        "questions-via": { type: "string" }, "stats-interval-ms": { type: "string" }, "duration-sec": { type: "string" }, "no-fec": { type: "boolean" }, "no-congestion-window": { type: "boolean" }, help: { type: "boolean" },
       },
     }));
   } catch (err) {
@@ -118,6 +121,7 @@ export function parseCliArgs(argv: readonly string[]): CliParse {
       iceHosts: (values["ice-host"] as string[] | undefined) ?? [],
       questionsVia: oneOf("questions-via", str("questions-via"), ["datachannel", "signaling"] as const, "datachannel"),
       fec: values["no-fec"] !== true,
+      congestionWindow: values["no-congestion-window"] !== true,
       statsIntervalMs: num("stats-interval-ms", str("stats-interval-ms"), 2000, (n) => Number.isInteger(n) && n >= 0, "an integer >= 0"),
       durationSec: duration === undefined ? null : num("duration-sec", duration, 0, (n) => n > 0, "a number of seconds > 0"),
     },

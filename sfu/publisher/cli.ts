@@ -22,7 +22,7 @@ const logger: Logger = {
 
 function statsLine(s: PublisherStats): string {
   const rt = s.rateTarget ? `${Math.round(s.rateTarget.maxBitrateBps / 1000)}kbps@${s.rateTarget.maxFramerate}fps` : "none";
-  return `stats: sent ${(s.bitrateBps / 1000).toFixed(0)} kbps ${s.framerate.toFixed(1)} fps | cap ${Math.round(s.bitrateCapBps / 1000)} kbps | map v${s.mapVersion ?? "-"} | rate target ${rt} | remb ${s.rembBps === null ? "-" : Math.round(s.rembBps / 1000)} | restarts ${s.encoder.restarts} | dropped ${s.encoder.framesDroppedBusy} | fec ${s.fec.negotiated ? `${s.fec.parityPacketsSent} parity, encoder ${Math.round((s.fec.mediaBitrateBps ?? 0) / 1000)} kbps` : "off"}`;
+  return `stats: sent ${(s.bitrateBps / 1000).toFixed(0)} kbps ${s.framerate.toFixed(1)} fps | cap ${Math.round(s.bitrateCapBps / 1000)} kbps | map v${s.mapVersion ?? "-"} | rate target ${rt} | remb ${s.rembBps === null ? "-" : Math.round(s.rembBps / 1000)} | restarts ${s.encoder.restarts} | dropped ${s.encoder.framesDroppedBusy} busy, ${s.encoder.framesDroppedCongestion} window | fec ${s.fec.negotiated ? `${s.fec.parityPacketsSent} parity, encoder ${Math.round((s.fec.mediaBitrateBps ?? 0) / 1000)} kbps` : "off"}`;
 }
 
 async function run(o: CliOptions): Promise<number> {
@@ -39,6 +39,7 @@ async function run(o: CliOptions): Promise<number> {
     ...(o.iceHosts.length ? { iceAdditionalHostAddresses: o.iceHosts } : {}),
     questionsVia: o.questionsVia,
     fec: o.fec,
+    congestionWindow: o.congestionWindow,
     logger,
   });
   let exitCode = 0;

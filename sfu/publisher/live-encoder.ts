@@ -56,7 +56,7 @@ const MAX_CONSECUTIVE_FAILURES = 3;
 export class LiveEncoder {
   readonly events = new TypedEvents<LiveEncoderEvents>();
   readonly counters: LiveEncoderCounters = {
-    framesIn: 0, framesDroppedRate: 0, framesDroppedBusy: 0, framesSent: 0, bytesSent: 0, keyframesSent: 0, restarts: 0, encoderFailures: 0,
+    framesIn: 0, framesDroppedRate: 0, framesDroppedBusy: 0, framesDroppedCongestion: 0, framesSent: 0, bytesSent: 0, keyframesSent: 0, restarts: 0, encoderFailures: 0,
   };
   private readonly opts: ResolvedLiveOptions;
   private readonly limiter = new FrameRateLimiter();
@@ -246,6 +246,10 @@ export class LiveEncoder {
     const captureMs = this.opts.now();
     if (!this.limiter.admit(captureMs)) {
       this.counters.framesDroppedRate++;
+      return;
+    }
+    if (this.opts.admitFrame && !this.opts.admitFrame()) {
+      this.counters.framesDroppedCongestion++;
       return;
     }
     const target = this.procs[this.procs.length - 1];

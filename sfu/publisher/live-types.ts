@@ -43,10 +43,16 @@ export interface LiveEncoderOptions {
   readonly coalesceMs?: number;
   /** Capture clock in ms. Default `performance.timeOrigin + performance.now()` (monotonic, epoch-based). */
   readonly now?: () => number;
+  /**
+   * Asked for each captured frame that passed the frame-rate target: false and the frame is not
+   * encoded (the sender's congestion window is full; the encoder goes on from its last frame, no
+   * restart). Default: every frame goes.
+   */
+  readonly admitFrame?: () => boolean;
 }
 
-export type ResolvedLiveOptions = Required<Omit<LiveEncoderOptions, "prefilter" | "speed">> &
-  Pick<LiveEncoderOptions, "prefilter" | "speed">;
+export type ResolvedLiveOptions = Required<Omit<LiveEncoderOptions, "prefilter" | "speed" | "admitFrame">> &
+  Pick<LiveEncoderOptions, "prefilter" | "speed" | "admitFrame">;
 
 export function resolveLiveOptions(o: LiveEncoderOptions): ResolvedLiveOptions {
   const bad = (field: string, message: string) => new PublisherError("INVALID_OPTION", `LiveEncoder option ${field}: ${message}`);
@@ -86,6 +92,7 @@ export function resolveLiveOptions(o: LiveEncoderOptions): ResolvedLiveOptions {
     minRestartIntervalMs,
     coalesceMs: o.coalesceMs ?? 20,
     now: o.now ?? (() => performance.timeOrigin + performance.now()),
+    admitFrame: o.admitFrame,
   };
 }
 
@@ -117,6 +124,8 @@ export interface LiveEncoderCounters {
   framesDroppedRate: number;
   /** Dropped because the encoder was still busy. */
   framesDroppedBusy: number;
+  /** Dropped because the sender's congestion window was full (`admitFrame`). */
+  framesDroppedCongestion: number;
   /** Encoded frames emitted, and their payload bytes. */
   framesSent: number;
   bytesSent: number;

@@ -20,13 +20,18 @@
  * `inactive` (port 0), and then `fecTransceiver.currentDirection` is not "sendonly" and nothing is
  * sent on it.
  */
-import { RTCPeerConnection, RTCRtpCodecParameters, useAbsSendTime, type RTCDataChannel, type RTCRtpTransceiver } from "werift";
+import { RTCPeerConnection, RTCRtpCodecParameters, useAbsSendTime, useTransportWideCC, type RTCDataChannel, type RTCRtpTransceiver } from "werift";
 import type { Codec } from "../../encoder/ffmpeg/filtergraph.ts";
 import type { IceServer, ServerMessage } from "../protocol/messages.ts";
 import { PublisherError } from "./errors.ts";
 import type { SignalingClient } from "./signaling-client.ts";
 
-const FEEDBACK = [{ type: "nack" }, { type: "nack", parameter: "pli" }, { type: "goog-remb" }];
+/**
+ * transport-cc: transport-wide congestion control feedback
+ * (draft-holmer-rmcat-transport-wide-cc-extensions-01), with its header extension below: the
+ * sender's congestion window (and Chromium's send-side GCC) runs on it.
+ */
+const FEEDBACK = [{ type: "nack" }, { type: "nack", parameter: "pli" }, { type: "goog-remb" }, { type: "transport-cc" }];
 
 /** The parity stream's codec name (this project's own format, encoder/rtp/frame-fec.ts). */
 export const FRAME_FEC_MIME_TYPE = "video/x-frame-fec";
@@ -69,8 +74,9 @@ export function createPublisherPeer(codec: Codec, iceServers: readonly IceServer
     codecs: { video: fec ? [videoCodecParameters(codec), frameFecCodecParameters()] : [videoCodecParameters(codec)] },
     // One transport for media and data (RFC 8843); werift leaks the sockets of unbundled ones.
     bundlePolicy: "max-bundle",
-    // Send times for the server's delay-based estimate (sfu/media/gcc), which comes back as REMB.
-    headerExtensions: { video: [useAbsSendTime()] },
+    // Send times for the server's delay-based estimate (sfu/media/gcc), which comes back as REMB;
+    // transport-wide sequence numbers (werift writes them) for the server's transport feedback.
+    headerExtensions: { video: [useAbsSendTime(), useTransportWideCC()] },
     iceServers: iceServers.map((s) => ({ ...s })),
     ...(iceAdditionalHostAddresses ? { iceAdditionalHostAddresses } : {}),
   });

@@ -21,11 +21,13 @@
  * It reports its own figures with `stats()` and, every `metricsIntervalMs`, as a `metrics` message.
  */
 import { randomInt, randomUUID } from "node:crypto";
-import { ReceiverEstimatedMaxBitrate, RtcpPayloadSpecificFeedback, RtcpRrPacket, type RTCRtpSender, type RtcpPacket } from "werift";
+import { ReceiverEstimatedMaxBitrate, RtcpPayloadSpecificFeedback, RtcpRrPacket, RtcpTransportLayerFeedback, TransportWideCC, type RTCRtpSender, type RtcpPacket } from "werift";
 import { FrameFecSender } from "../../encoder/rtp/frame-fec.ts";
 import { RtpPacketizer } from "../../encoder/rtp/packetizer.ts";
 import { rtpPacketSize, serializeRtp, type RtpPacket } from "../../encoder/rtp/packet.ts";
 import { absSendTimeBytes, absSendTimeId } from "../media/gcc/abs-send-time.ts";
+import { CongestionWindow } from "../media/gcc/congestion-window.ts";
+import { TRANSPORT_CC_URI } from "../media/gcc/transport-feedback.ts";
 import { parseDataChannelMessage, type AgentStateMessage, type FromPublisherMessage, type RateTargetMessage, type RegionMapMessage } from "../protocol/datachannel.ts";
 import type { AnswerFrameMessage } from "../protocol/messages.ts";
 import { silentLogger, type Logger } from "../signaling/types.ts";
@@ -47,7 +49,7 @@ export interface HeadlessPublisherOptions {
   readonly serverUrl: string;
   readonly token: string;
   /** The video and how to encode it (`now` is the publisher's). */
-  readonly encoder: Omit<LiveEncoderOptions, "now">;
+  readonly encoder: Omit<LiveEncoderOptions, "now" | "admitFrame">;
   /** Extra ICE host addresses, e.g. ["127.0.0.1"] for loopback. */
   readonly iceAdditionalHostAddresses?: string[];
   /** Join, offer/answer and ICE must complete within this. Default 15 s. */
@@ -64,6 +66,13 @@ export interface HeadlessPublisherOptions {
    * it; the publisher then leaves and joins again without it by itself.)
    */
   readonly fec?: boolean;
+  /**
+   * Hold captured frames back while the bytes in flight fill the congestion window, from the
+   * server's transport-wide CC feedback (sfu/media/gcc/congestion-window.ts). Default true; it
+   * acts only when the server negotiates transport-cc, which the call server does for senders that
+   * offer the parity stream (`fec`, the default).
+   */
+  readonly congestionWindow?: boolean;
   /** Wall clock, ms since the epoch (region maps' `validUntilMs` is on it). Default `Date.now`. */
   readonly now?: () => number;
   readonly logger?: Logger;
@@ -97,6 +106,12 @@ export interface PublisherStats {
   readonly packetsNacked: number;
   readonly packetsRetransmitted: number;
   readonly keyframeRequests: number;
+  /**
+   * The congestion window on the server's transport feedback (null until negotiated, or when the
+   * server offered no transport-cc): bytes in flight, the window at the cap, the round trip the
+   * feedback shows. Frames it held back are in `encoder.framesDroppedCongestion`.
+   */
+  readonly congestionWindow: { readonly inFlightBytes: number; readonly windowBytes: number; readonly feedbackRttMs: number | null } | null;
   readonly fec: PublisherFecStats;
   readonly encoder: Readonly<LiveEncoderCounters>;
 }
@@ -153,6 +168,15 @@ export class HeadlessPublisher {
   /** The answer's id for abs-send-time (null: not negotiated). */
   private absSendTimeId: number | null = null;
   private packetsSent = 0;
+  /**
+   * Bytes in flight from the server's transport feedback: while they fill the window, captured
+   * frames are not encoded (live-encoder.ts `admitFrame`). Used only when transport-cc was
+   * negotiated; `transportSeq` is werift's 16-bit counter as last seen, unwrapped in `sentSeq`.
+   */
+  private readonly window = new CongestionWindow();
+  private transportCc = false;
+  private transportSeq: number | null = null;
+  private sentSeq = -1;
   private resilience: LossResilience | null = null;
   /** Set when the server took the parity stream. */
   private fecWriter: FrameFecSender | null = null;
@@ -174,7 +198,7 @@ export class HeadlessPublisher {
   constructor(private readonly opts: HeadlessPublisherOptions) {
     this.now = opts.now ?? Date.now;
     this.log = opts.logger ?? silentLogger;
-    this.encoder = new LiveEncoder(opts.encoder);
+    this.encoder = new LiveEncoder({ ...opts.encoder, admitFrame: () => !this.transportCc || this.window.admits(this.cap.capBps, undefined, performance.now()) });
     this.tracker = new RegionMapTracker(opts.encoder.width, opts.encoder.height);
     this.cap = new BitrateCap(opts.encoder.bitrateBps);
     this.pacer = new Pacer(this.cap.capBps, { now: () => performance.now(), schedule: (fn, ms) => setTimeout(fn, ms).unref() });
@@ -317,6 +341,9 @@ export class HeadlessPublisher {
       // werift counts what it resent in a private field; read, never written.
       packetsRetransmitted: (this.videoSender as unknown as { retransmittedPacketsSent?: number } | null)?.retransmittedPacketsSent ?? 0,
       keyframeRequests: this.plis,
+      congestionWindow: this.transportCc
+        ? { inFlightBytes: this.window.inFlightBytes, windowBytes: Math.round(this.window.windowBytes(this.cap.capBps)), feedbackRttMs: this.window.feedbackRttMs }
+        : null,
       fec: {
         offered: this.peer ? this.peer.fecTransceiver !== null : (this.opts.fec ?? true),
         negotiated: this.fecNegotiated,
@@ -358,6 +385,7 @@ export class HeadlessPublisher {
     const retransmissions = (sender.codec?.rtcpFeedback ?? []).some((f) => f.type === "nack" && !f.parameter);
     const fec = (this.fecNegotiated = fecNegotiated(peer));
     this.absSendTimeId = absSendTimeId(peer.pc.remoteDescription?.sdp ?? "");
+    this.transportCc = (this.opts.congestionWindow ?? true) && (sender.codec?.rtcpFeedback ?? []).some((f) => f.type === "transport-cc") && (peer.pc.remoteDescription?.sdp ?? "").includes(TRANSPORT_CC_URI);
     if (fec) {
       const fecRtp = peer.fecTransceiver!.sender;
       // werift's sendRtp stamps the transceiver's SSRC and payload type on what it sends; the
@@ -379,6 +407,7 @@ export class HeadlessPublisher {
     });
     sender.onRtcp.subscribe((p: RtcpPacket) => {
       if (p instanceof RtcpPayloadSpecificFeedback && p.feedback instanceof ReceiverEstimatedMaxBitrate) this.onRemb(Number(p.feedback.bitrate));
+      if (p instanceof RtcpTransportLayerFeedback && p.feedback instanceof TransportWideCC) this.onTransportFeedback(p.feedback);
       if (p instanceof RtcpRrPacket) {
         const report = p.reports.find((r) => r.ssrc === sender.ssrc);
         if (report) this.onReceiverReport(resilience, report.fractionLost / 256);
@@ -405,7 +434,9 @@ export class HeadlessPublisher {
     const send = (s: RTCRtpSender, p: RtpPacket) => () => {
       if (this.current === "closed") return;
       const extension = this.sendTimeExtension();
-      void s.sendRtp(Buffer.from(serializeRtp(extension ? { ...p, extension } : p))).catch(() => {});
+      const bytes = Buffer.from(serializeRtp(extension ? { ...p, extension } : p));
+      void s.sendRtp(bytes).catch(() => {});
+      this.onTransportSent(s, bytes.length);
     };
     this.pacer.enqueue(packets.map((p) => ({ bytes: rtpPacketSize(p), send: send(sender, p) })));
     this.packetsSent += packets.length;
@@ -427,6 +458,30 @@ export class HeadlessPublisher {
     }
     this.meter.add(frame.data.length, performance.now());
     this.events.emit("frame", frame);
+  }
+
+  /**
+   * werift numbered the packet it just sent (transport-wide sequence number, written in sendRtp's
+   * synchronous part); a number that did not move means it sent nothing.
+   */
+  private onTransportSent(s: RTCRtpSender, bytes: number): void {
+    if (!this.transportCc) return;
+    const seq16 = s.dtlsTransport.transportSequenceNumber & 0xffff;
+    if (seq16 === this.transportSeq) return;
+    const step = this.transportSeq === null ? 1 : (seq16 - this.transportSeq + 0x10000) & 0xffff;
+    this.transportSeq = seq16;
+    this.sentSeq += step;
+    this.window.onSent(this.sentSeq, bytes, performance.now());
+  }
+
+  /** Everything up to the last sequence number a feedback reports has arrived or is lost. */
+  private onTransportFeedback(f: TransportWideCC): void {
+    if (!this.transportCc || this.transportSeq === null || f.packetStatusCount === 0) return;
+    const last16 = (f.baseSequenceNumber + f.packetStatusCount - 1) & 0xffff;
+    // How far behind the newest sent number it is (feedback is never ahead of what was sent).
+    const behind = (this.transportSeq - last16 + 0x10000) & 0xffff;
+    if (behind > 0x8000) return;
+    this.window.onFeedback(this.sentSeq - behind, performance.now());
   }
 
   /** A one-byte header extension (RFC 8285 §4.2) with abs-send-time now, or null when not negotiated. */

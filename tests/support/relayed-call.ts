@@ -33,6 +33,8 @@ export interface RelayedCallOptions {
   readonly publisherFec: boolean;
   readonly uplink: LinkConfig;
   readonly downlink: LinkConfig;
+  /** The publisher's congestion window on transport feedback (default on, as the publisher). */
+  readonly publisherCongestionWindow?: boolean;
   /** The publisher's configured bitrate. Default 600 kbps. */
   readonly bitrateBps?: number;
   /** More call-server options (the test's own). */
@@ -126,6 +128,7 @@ export async function relayedCall(o: RelayedCallOptions): Promise<RelayedCall> {
     serverUrl: proxy.url, token: await fetchToken(upstream, "relay", policy), iceAdditionalHostAddresses: ["127.0.0.1"],
     connectTimeoutMs: 30_000,
     fec: publisherFec,
+    ...(o.publisherCongestionWindow !== undefined ? { congestionWindow: o.publisherCongestionWindow } : {}),
     encoder: { ffmpeg, input: fx.clip, loop: true, width: 1280, height: 720, fps: 15, bitrateBps: o.bitrateBps ?? 600_000 },
   });
   cleanups.push(() => publisher.close()); // pushed last, so closed first
