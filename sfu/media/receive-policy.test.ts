@@ -41,6 +41,17 @@ describe("resilientPolicy", () => {
     expect(resilientPolicy().frameDeadlineMs({ firstArrivalMs: 0, lastArrivalMs: 19_500, lossSuspectedMs: undefined }, 100)).toBe(20_000);
   });
 
+  it("with FEC: a gap's window counts from the frame's newest packet while its packets still come (its parity trails them); without FEC, from the gap", () => {
+    // A keyframe paced over 260 ms: a packet lost 10 ms in, the last media packet at 260 ms.
+    const f = { firstArrivalMs: 0, lastArrivalMs: 260, lossSuspectedMs: 10 };
+    expect(resilientPolicy({ fec: true }).frameDeadlineMs(f, 100)).toBe(260 + 80);
+    expect(resilientPolicy().frameDeadlineMs(f, 100)).toBe(10 + 20);
+    // The next frame already started: the parity, sent before it, had its chance.
+    expect(resilientPolicy({ fec: true }).frameDeadlineMs({ firstArrivalMs: 0, lastArrivalMs: 30, lossSuspectedMs: 45 }, 100)).toBe(45 + 80);
+    // The buffer's cap from the newest packet still holds.
+    expect(resilientPolicy({ fec: true, reorderWindowMs: 200 }).frameDeadlineMs(f, 100)).toBe(360);
+  });
+
   it("onLoss: never NACKs; the policy says it wants no retransmissions (no nack in the SDP)", () => {
     const p = resilientPolicy();
     expect(p.onLoss([1, 2, 3], 0).nack).toEqual([]);

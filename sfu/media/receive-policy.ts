@@ -175,7 +175,8 @@ export const FEC_REORDER_WINDOW_MS = 80;
  */
 export function resilientPolicy(options: ResilientPolicyOptions = {}): ReceivePolicy {
   const keyframeRequestIntervalMs = options.keyframeRequestIntervalMs ?? 500;
-  const reorderWindowMs = options.reorderWindowMs ?? (options.fec ? FEC_REORDER_WINDOW_MS : 20);
+  const fec = options.fec ?? false;
+  const reorderWindowMs = options.reorderWindowMs ?? (fec ? FEC_REORDER_WINDOW_MS : 20);
   const inOrderWaitMs = options.inOrderWaitMs ?? 1000;
   checkInterval("inOrderWaitMs", inOrderWaitMs);
   checkInterval("keyframeRequestIntervalMs", keyframeRequestIntervalMs);
@@ -188,7 +189,13 @@ export function resilientPolicy(options: ResilientPolicyOptions = {}): ReceivePo
     onLoss: () => ({ nack: [] }),
     frameDeadlineMs(f, maxWaitMs) {
       if (f.lossSuspectedMs === undefined) return pacedFrameCap(f, Math.max(maxWaitMs, inOrderWaitMs));
-      return Math.min(pacedFrameCap(f, maxWaitMs), f.lossSuspectedMs + reorderWindowMs);
+      // With FEC the frame's parity comes after its last media packet: while its own packets are
+      // still coming, the window counts from the newest of them. From the gap alone, a keyframe
+      // paced out over more than the window (40 packets at 2.5x a 340 kbps cap: 260 ms) was given
+      // up before its parity came, the keyframe it asked for met the same fate, and at 10% loss
+      // one clip never showed a frame for 4 s (bench:network, baseline, 8 keyframes in a row).
+      const from = fec ? Math.max(f.lossSuspectedMs, f.lastArrivalMs) : f.lossSuspectedMs;
+      return Math.min(pacedFrameCap(f, maxWaitMs), from + reorderWindowMs);
     },
   };
 }
