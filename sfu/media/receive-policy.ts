@@ -157,9 +157,10 @@ export interface ResilientPolicyOptions {
 }
 
 /**
- * How long a gap may stay open when the sender sends per-frame FEC. The parity of a frame trails
- * its remaining media packets; at libwebrtc's 2.5x pacing a frame's packets span 0.4 of a frame
- * interval (27 ms at 15 fps, 67 ms for a 6 fps frame), so 80 ms covers the frames this stack sends.
+ * How long a gap may stay open when the sender sends per-frame FEC, counted from the frame's
+ * newest packet while its packets still come (`resilientPolicy`): the parity of a frame trails its
+ * last media packet, a few packets at libwebrtc's 2.5x pacing, so 80 ms covers it however long the
+ * frame itself takes to pace out (a keyframe can take 260 ms).
  * Measured in bench:network (10% loss, 15 fps long GOP): a 20 ms window gave up frames whose repair was on
  * its way (18.3% not shown), 80 ms kept them (0.7%).
  */
