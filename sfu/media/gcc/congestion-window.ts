@@ -49,7 +49,7 @@ export class CongestionWindow {
   private inFlight = 0;
   private lastSeq = -1;
   private ackedUpTo = -1;
-  private lastFeedbackMs: number | null = null;
+  private feedbackSeen = false;
   /** (time, send-to-feedback delay) of recent feedback, for the round trip when the caller has none. */
   private readonly delays: Array<{ atMs: number; ms: number }> = [];
 
@@ -79,18 +79,21 @@ export class CongestionWindow {
    */
   onFeedback(highestSeq: number, nowMs: number): void {
     if (!Number.isInteger(highestSeq) || !Number.isFinite(nowMs)) return;
-    this.lastFeedbackMs = nowMs;
+    this.feedbackSeen = true;
     if (highestSeq <= this.ackedUpTo || highestSeq > this.lastSeq) return;
     this.ackedUpTo = highestSeq;
-    const last = this.sent.findIndex((p, k) => k >= this.head && p.seq === highestSeq);
-    if (last >= 0) {
+    let newest: Sent | undefined;
+    while (this.head < this.sent.length && this.sent[this.head]!.seq <= highestSeq) {
+      newest = this.sent[this.head++]!;
+      this.inFlight -= newest.bytes;
+    }
+    this.compact();
+    if (newest?.seq === highestSeq) {
       // From sending the newest packet reported to hearing of it: the round trip plus any queue
       // and the wait for the next feedback; its minimum over 10 s is the round trip.
-      this.delays.push({ atMs: nowMs, ms: Math.max(0, nowMs - this.sent[last]!.sentMs) });
+      this.delays.push({ atMs: nowMs, ms: Math.max(0, nowMs - newest.sentMs) });
       while (this.delays.length > 0 && (nowMs - this.delays[0]!.atMs > RTT_WINDOW_MS || this.delays.length > 1000)) this.delays.shift();
     }
-    while (this.head < this.sent.length && this.sent[this.head]!.seq <= highestSeq) this.inFlight -= this.sent[this.head++]!.bytes;
-    this.compact();
   }
 
   /** Bytes sent and not yet covered by feedback (stale ones left out) as of the last call. */
@@ -108,9 +111,16 @@ export class CongestionWindow {
 
   /** The window at this rate and round trip (bytes); without a round trip, the one feedback shows (100 ms before any). */
   windowBytes(rateBps: number, rttMs?: number): number {
-    const rtt = rttMs ?? this.feedbackRttMs ?? 100;
-    const ms = Math.max(0, rtt) + this.feedbackIntervalMs + this.acceptedQueueMs;
-    return Math.max(this.minBytes, (Math.max(0, rateBps) * ms) / 8000);
+    return this.bytesFor(rateBps, this.spanMs(rttMs));
+  }
+
+  /** The round trip (the caller's, or the one feedback shows, 100 ms before any) plus the feedback interval and the accepted queue. */
+  private spanMs(rttMs: number | undefined): number {
+    return Math.max(0, rttMs ?? this.feedbackRttMs ?? 100) + this.feedbackIntervalMs + this.acceptedQueueMs;
+  }
+
+  private bytesFor(rateBps: number, spanMs: number): number {
+    return Math.max(this.minBytes, (Math.max(0, rateBps) * spanMs) / 8000);
   }
 
   /**
@@ -124,11 +134,11 @@ export class CongestionWindow {
    */
   admits(rateBps: number, rttMs?: number, nowMs?: number): boolean {
     if (nowMs !== undefined) this.expire(nowMs);
-    if (this.lastFeedbackMs === null) return true;
-    if (this.inFlight < this.windowBytes(rateBps, rttMs)) return true;
+    if (!this.feedbackSeen) return true;
+    const span = this.spanMs(rttMs);
+    if (this.inFlight < this.bytesFor(rateBps, span)) return true;
     if (nowMs === undefined || this.head >= this.sent.length) return false;
-    const rtt = rttMs ?? this.feedbackRttMs ?? 100;
-    return nowMs - this.sent[this.head]!.sentMs <= Math.max(0, rtt) + this.feedbackIntervalMs + this.acceptedQueueMs;
+    return nowMs - this.sent[this.head]!.sentMs <= span;
   }
 
   private expire(nowMs: number): void {
