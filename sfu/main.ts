@@ -8,7 +8,10 @@
  * RECEIVE_FEC (on, the default: take a publisher's per-frame FEC parity stream under the resilient
  * policy; off: decline it, so a headless publisher falls back to intra-only frames on loss),
  * OCR_WORKERS (embedded engine worker threads, default one less than the cores, at least 1: the
- * other core decodes video and runs the server).
+ * other core decodes video and runs the server), VISION_ON_DEMAND (off, the default, or on: between
+ * questions the sender idles at 1 fps with its encoder unchanged, a question brings the full frame
+ * rate back at once), MODEL_NEED (off, the default, or on: the rate walks down to the lowest level at which
+ * the model still reads with margin; needs a model that rates readability, the embedded one does).
  */
 import { randomBytes } from "node:crypto";
 import { availableParallelism } from "node:os";
@@ -36,6 +39,16 @@ if (receiveFec !== "on" && receiveFec !== "off") {
   console.error(`RECEIVE_FEC must be on or off, got "${receiveFec}"`);
   process.exit(2);
 }
+const onOff = (name: string): boolean => {
+  const v = env[name] ?? "off";
+  if (v !== "on" && v !== "off") {
+    console.error(`${name} must be on or off, got "${v}"`);
+    process.exit(2);
+  }
+  return v === "on";
+};
+const visionOnDemand = onOff("VISION_ON_DEMAND");
+const modelNeed = onOff("MODEL_NEED");
 const ocrWorkers = Number(env.OCR_WORKERS ?? defaultOcrWorkers(availableParallelism()));
 if (!Number.isInteger(ocrWorkers) || ocrWorkers < 1 || ocrWorkers > 64) {
   console.error(`OCR_WORKERS must be a whole number from 1 to 64, got "${env.OCR_WORKERS}"`);
@@ -71,12 +84,14 @@ const server = new CallServer({
   httpRoutes: clientRoutes(),
   receivePolicy,
   fec: receiveFec === "on",
+  visionOnDemand: visionOnDemand ? {} : null,
+  modelNeed: modelNeed ? {} : null,
   // The embedded engine's threads, or an OpenAI-compatible endpoint taking a few requests at once.
   modelConcurrency: model === embedded ? 2 * ocrWorkers : 4,
 });
 await embedded.warmUp();
 const addr = await server.listen(port, host);
-console.log(`call server on http://${addr.address}:${addr.port}: open it in a browser to join (signalling ws://${addr.address}:${addr.port}/ws, metrics /api/metrics), model ${model.name}${model === embedded ? ` (${ocrWorkers} worker${ocrWorkers > 1 ? "s" : ""})` : ""}, receive policy ${receivePolicy}${receivePolicy === "resilient" ? `, FEC ${receiveFec}` : ""}`);
+console.log(`call server on http://${addr.address}:${addr.port}: open it in a browser to join (signalling ws://${addr.address}:${addr.port}/ws, metrics /api/metrics), model ${model.name}${model === embedded ? ` (${ocrWorkers} worker${ocrWorkers > 1 ? "s" : ""})` : ""}, receive policy ${receivePolicy}${receivePolicy === "resilient" ? `, FEC ${receiveFec}` : ""}, vision ${visionOnDemand ? "on demand" : "always on"}, model-need cap ${modelNeed ? (model === embedded ? "on" : "on (inert: this model rates no readability)") : "off"}`);
 
 const stop = async () => {
   await server.close();

@@ -97,3 +97,198 @@ describe("AiAgent answer frames", () => {
     expect(c.frame.arrivalMs).toBe(2990);
   });
 });
+
+/**
+ * A publisher on a virtual clock for the rate tests: it sends a frame every 1000/fps ms (captured
+ * 30 ms before it arrives); `vision` idle/resume changes the frame rate from the next frame on, a
+ * rate change restarts its encoder and a keyframe request asks for one: the next frame at least
+ * `keyDelayMs` (150) later is a keyframe.
+ */
+function ratedSetup(o: { readings?: Array<number | undefined>; cannot?: boolean[]; visionOnDemand?: boolean; modelNeed?: boolean; visionAware?: boolean } = {}) {
+  let now = 0;
+  const rates: Array<{ atMs: number; bps: number; fps: number }> = [];
+  const vision: Array<{ atMs: number; idle: boolean }> = [];
+  const frames: StoredFrame[] = [];
+  let fps = 15;
+  let idleFps: number | null = null;
+  let nextFrameMs = 0;
+  let keyAtMs: number | null = null;
+  const states: string[] = [];
+  const seen: StoredFrame[][] = [];
+  let keyRequests = 0;
+  let asks = 0;
+  const advance = (to: number) => {
+    while (nextFrameMs <= to) {
+      const key = keyAtMs !== null && nextFrameMs >= keyAtMs;
+      if (key) keyAtMs = null;
+      frames.push({ frame: { ...frame, timestampMs: nextFrameMs }, captureMs: nextFrameMs - 30, arrivalMs: nextFrameMs, keyframe: key, captureLocalMs: nextFrameMs - 30 });
+      if (frames.length > 4) frames.shift();
+      nextFrameMs += 1000 / (idleFps ?? fps);
+    }
+    now = to;
+  };
+  const wantKey = () => {
+    keyAtMs ??= now + 150;
+  };
+  const model: MllmClient = {
+    name: "fake-model-for-agent-tests",
+    async ask(req: AskRequest): Promise<AskResult> {
+      seen.push(frames.filter((f) => req.frames.includes(f.frame)));
+      const k = asks++;
+      advance(now + 100);
+      return { text: o.cannot?.[k] ? "too unclear" : "K42", cannotAnswer: o.cannot?.[k] ?? false, model: "fake", latencyMs: 100, ...(o.readings?.[k] !== undefined ? { readability: o.readings[k] } : {}) };
+    },
+  };
+  const io: AgentIo = {
+    recentFrames: (n) => frames.slice(-n),
+    sendToPublisher: (msg) => {
+      if (msg.type === "rate-target") {
+        rates.push({ atMs: now, bps: msg.maxBitrateBps, fps: msg.maxFramerate });
+        wantKey();
+        fps = msg.maxFramerate;
+      }
+      if (msg.type === "vision") {
+        vision.push({ atMs: now, idle: msg.idle });
+        if (o.visionAware !== false) {
+          idleFps = msg.idle ? msg.idleFramerate : null;
+          // The full rate comes back on the next source frame: within a 15 fps interval.
+          if (!msg.idle) nextFrameMs = Math.min(nextFrameMs, now + 1000 / 15);
+        }
+      }
+      return true;
+    },
+    requestKeyframe: () => {
+      keyRequests++;
+      wantKey();
+    },
+    emitAnswer: () => {},
+    emitState: (s) => states.push(s.state),
+    now: () => now,
+    sleep: async (ms) => advance(now + ms),
+    log: () => {},
+  };
+  const agent = new AiAgent(io, model, null, {
+    normalRate: { maxBitrateBps: 600_000, maxFramerate: 15 },
+    mappedRate: { maxBitrateBps: 240_000, maxFramerate: 15 },
+    ...(o.visionOnDemand !== false ? { visionOnDemand: { lingerMs: 5000, resumeWaitMs: 2000 } } : {}),
+    ...(o.modelNeed ? { modelNeed: {} } : {}),
+  });
+  return { agent, rates, vision, states, seen, advance, now: () => now, keyRequests: () => keyRequests, asks: () => asks };
+}
+
+describe("AiAgent vision on demand", () => {
+  it("idles after lingerMs without a question, and a question brings the full frame rate back, answered from a frame taken after it", async () => {
+    const t = ratedSetup();
+    t.advance(4000);
+    t.agent.tick(4000);
+    expect(t.vision).toEqual([]);
+    t.advance(5000);
+    t.agent.tick(5000);
+    expect(t.vision).toEqual([{ atMs: 5000, idle: true }]);
+    expect(t.agent.rateState).toMatchObject({ visionIdle: true, resumes: 0 });
+    // The rate target is not touched: the encoder keeps its bitrate, only frames are fewer.
+    expect(t.rates).toEqual([]);
+    expect(t.agent.currentRate(5000)).toEqual({ maxBitrateBps: 600_000, maxFramerate: 15 });
+    t.advance(9500); // keep-alive frames at 1 fps; the newest arrived at ~9000
+    await t.agent.onQuestion("q1", "What gate is shown?");
+    expect(t.vision[1]).toEqual({ atMs: 9500, idle: false });
+    expect(t.states).toContain("looking");
+    expect(t.keyRequests()).toBe(0);
+    // Answered from frames captured after the question (less the 100 ms an always-on frame is old), never the keep-alive ones.
+    const used = t.seen[0]!;
+    expect(used.length).toBeGreaterThan(0);
+    expect(used.every((f) => f.captureLocalMs! >= 9400)).toBe(true);
+    const st = t.agent.rateState;
+    expect(st).toMatchObject({ visionIdle: false, resumes: 1 });
+    expect(st.resumeWaitMs[0]).toBeLessThanOrEqual(120);
+  });
+
+  it("does not idle while a question is open, and lingers after the answer", async () => {
+    const t = ratedSetup();
+    t.advance(4900);
+    const q = t.agent.onQuestion("q1", "What gate is shown?");
+    t.agent.tick(20_000);
+    await q;
+    expect(t.vision).toEqual([]);
+    t.agent.tick(t.now() + 4000);
+    expect(t.vision).toEqual([]);
+    t.advance(t.now() + 5000);
+    t.agent.tick(t.now());
+    expect(t.vision.map((v) => v.idle)).toEqual([true]);
+  });
+
+  it("answers from what there is when no fresh frame comes (after resumeWaitMs)", async () => {
+    const t = ratedSetup({ visionAware: false });
+    t.advance(6000);
+    t.agent.tick(6000);
+    // A publisher that ignores the message keeps 15 fps: the next frame is fresh at once.
+    const asked = t.now();
+    await t.agent.onQuestion("q1", "What gate is shown?");
+    expect(t.agent.rateState.resumeWaitMs[0]).toBeLessThanOrEqual(70);
+    expect(t.now() - asked).toBeLessThan(300);
+    // Video that stopped: the wait ends at resumeWaitMs and the last frame is used.
+    const stopped = ratedSetup();
+    stopped.advance(6000);
+    stopped.agent.tick(6000);
+    const frames = (stopped.agent as unknown as { io: AgentIo }).io;
+    const old = frames.recentFrames(4);
+    frames.recentFrames = (n) => old.slice(-n);
+    stopped.advance(9000);
+    await stopped.agent.onQuestion("q1", "What gate is shown?");
+    expect(stopped.agent.rateState.resumeWaitMs[0]).toBeGreaterThanOrEqual(2000);
+    expect(stopped.asks()).toBe(1);
+  });
+
+  it("looks again a few frames later when the first frame after a resume is too unclear to read", async () => {
+    const t = ratedSetup({ readings: [0, 0.95], cannot: [true, false] });
+    t.advance(6000);
+    t.agent.tick(6000);
+    t.advance(9500);
+    await t.agent.onQuestion("q1", "What gate is shown?");
+    expect(t.asks()).toBe(2);
+    const firstLook = Math.max(...t.seen[0]!.map((f) => f.arrivalMs));
+    expect(Math.min(...t.seen[1]!.map((f) => f.arrivalMs))).toBeGreaterThanOrEqual(firstLook + 300);
+    // A clear first look is not repeated.
+    const clear = ratedSetup({ readings: [0.95] });
+    clear.advance(6000);
+    clear.agent.tick(6000);
+    clear.advance(9500);
+    await clear.agent.onQuestion("q1", "What gate is shown?");
+    expect(clear.asks()).toBe(1);
+  });
+
+  it("refuses a keep-alive frame rate out of range", () => {
+    const io = { now: () => 0 } as unknown as AgentIo;
+    const model = { name: "m", ask: async () => ({ text: "", cannotAnswer: true, model: "m", latencyMs: 0 }) } as MllmClient;
+    const rates = { normalRate: { maxBitrateBps: 1, maxFramerate: 1 }, mappedRate: { maxBitrateBps: 1, maxFramerate: 1 } };
+    expect(() => new AiAgent(io, model, null, { ...rates, visionOnDemand: { idleFramerate: 0 } })).toThrow(/idleFramerate/);
+    expect(() => new AiAgent(io, model, null, { ...rates, visionOnDemand: { lingerMs: -1 } })).toThrow(/lingerMs/);
+  });
+});
+
+describe("AiAgent model-need cap", () => {
+  it("walks the rate down while answers read with margin, and back up with a second look when one cannot be read", async () => {
+    const t = ratedSetup({ visionOnDemand: false, modelNeed: true, readings: [0.95, 0.97, 0.85, 0, 0.9], cannot: [false, false, false, true, false] });
+    for (let i = 0; i < 3; i++) {
+      t.advance(t.now() + 30_000);
+      await t.agent.onQuestion(`q${i}`, "What gate is shown?");
+    }
+    expect(t.rates.map((r) => r.bps)).toEqual([400_000, 300_000]);
+    expect(t.agent.rateSource(t.now())).toBe("model");
+    expect(t.agent.rateState.modelNeedBps).toBe(300_000);
+    t.advance(t.now() + 30_000);
+    await t.agent.onQuestion("q3", "What gate is shown?");
+    // Unreadable at 300 kbps: straight back to 600, a keyframe at that rate, and the question asked again from it.
+    expect(t.rates.map((r) => r.bps)).toEqual([400_000, 300_000, 600_000, 400_000]);
+    expect(t.asks()).toBe(5);
+    expect(t.keyRequests()).toBe(1);
+    expect(t.seen[4]![0]!.keyframe).toBe(true);
+  });
+
+  it("leaves the rate alone for a model that rates no readability", async () => {
+    const t = ratedSetup({ visionOnDemand: false, modelNeed: true });
+    for (let i = 0; i < 3; i++) await t.agent.onQuestion(`q${i}`, "What gate is shown?");
+    expect(t.rates).toEqual([]);
+    expect(t.agent.rateSource(t.now())).toBe("agent");
+  });
+});

@@ -60,3 +60,28 @@ describe("FairScheduler", () => {
     expect(s.stats.waiting).toBe(0);
   });
 });
+
+describe("FairScheduler and a participant's signal", () => {
+  it("leaves no abort listener behind on the signal once a call has started", async () => {
+    const s = new FairScheduler(1);
+    const gone = new AbortController();
+    let listeners = 0;
+    const add = gone.signal.addEventListener.bind(gone.signal);
+    const remove = gone.signal.removeEventListener.bind(gone.signal);
+    gone.signal.addEventListener = ((...a: Parameters<typeof add>) => (listeners++, add(...a))) as typeof add;
+    gone.signal.removeEventListener = ((...a: Parameters<typeof remove>) => (listeners--, remove(...a))) as typeof remove;
+    for (let i = 0; i < 50; i++) await s.run("room", async () => i, gone.signal);
+    expect(listeners).toBe(0);
+    await new Promise((r) => setTimeout(r, 0)); // the last call's bookkeeping ends after its result
+    // Still dropped when it aborts while waiting.
+    let release!: () => void;
+    const first = s.run("room", () => new Promise<void>((r) => (release = r)), gone.signal);
+    const second = s.run("room", async () => "ran", gone.signal);
+    gone.abort(new Error("the participant left"));
+    await expect(second).rejects.toThrow(/left/);
+    release();
+    await first;
+    await new Promise((r) => setTimeout(r, 0));
+    expect(s.stats).toEqual({ running: 0, waiting: 0, rooms: 0 });
+  });
+});

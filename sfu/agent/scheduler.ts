@@ -22,6 +22,8 @@ interface Job {
   readonly resolve: (v: unknown) => void;
   readonly reject: (e: unknown) => void;
   readonly signal: AbortSignal | undefined;
+  /** Removes the job's abort listener (once it leaves the queue: the signal lives as long as the participant). */
+  unlisten: () => void;
 }
 
 export class FairScheduler {
@@ -44,11 +46,17 @@ export class FairScheduler {
   run<T>(key: string, task: () => Promise<T>, signal?: AbortSignal): Promise<T> {
     return new Promise<T>((resolve, reject) => {
       if (signal?.aborted) return reject(signal.reason);
-      const job: Job = { run: task, resolve: resolve as (v: unknown) => void, reject, signal };
+      const job: Job = { run: task, resolve: resolve as (v: unknown) => void, reject, signal, unlisten: () => {} };
       let q = this.queues.get(key);
       if (!q) this.queues.set(key, (q = []));
       q.push(job);
-      signal?.addEventListener("abort", () => this.drop(key, job), { once: true });
+      if (signal) {
+        // Removed when the job starts: one signal serves every call of a participant, and a
+        // listener left per call piled up over a long call (Node warned at 11).
+        const onAbort = () => this.drop(key, job);
+        signal.addEventListener("abort", onAbort, { once: true });
+        job.unlisten = () => signal.removeEventListener("abort", onAbort);
+      }
       this.pump();
     });
   }
@@ -90,6 +98,7 @@ export class FairScheduler {
     for (let key = this.nextRoom(); this.running < this.concurrency && key !== undefined; key = this.nextRoom()) {
       const q = this.queues.get(key)!;
       const job = q.shift()!;
+      job.unlisten();
       if (q.length === 0) this.queues.delete(key);
       this.lastServed.set(key, ++this.served);
       this.runningByRoom.set(key, (this.runningByRoom.get(key) ?? 0) + 1);

@@ -58,4 +58,10 @@ describe("answerIsRight", () => {
     expect(answerIsRight("seat 12 c", "12C")).toBe(true);
     expect(answerIsRight("12D", "12C")).toBe(false);
   });
+
+  it("counts a refusal as wrong even when it lists the value among what it could read", () => {
+    expect(answerIsRight('I cannot answer that: none of the text I can read mentions "seat" (I can read GATE K42 and 2C)', "2C")).toBe(false);
+    expect(answerIsRight("I can read 2C and 7C; which one do you mean?", "2C")).toBe(false);
+    expect(answerIsRight("The seat is 2C.", "2C")).toBe(true);
+  });
 });

@@ -48,6 +48,8 @@ export function benchScene(seed: number, width = 1280, height = 720, durationSec
 }
 
 export function answerIsRight(answer: string, expect: string): boolean {
+  // A refusal that lists what it could read ("... (I can read GATE K42 and SEAT 2C)") is no answer.
+  if (/^\s*I (cannot|can't|could not|can read|need)\b/i.test(answer)) return false;
   const norm = (s: string) => s.toUpperCase().replace(/\s+/g, "");
   return norm(answer).includes(norm(expect));
 }

@@ -24,7 +24,8 @@
  */
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
 import type { AddressInfo } from "node:net";
-import { AiAgent, type AgentOptions, type AnswerFrame, type RateTarget } from "../agent/agent.ts";
+import { AiAgent, type AgentOptions, type AgentRateSource, type AnswerFrame, type RateTarget, type VisionOnDemandOptions } from "../agent/agent.ts";
+import type { ModelNeedOptions } from "../agent/model-need.ts";
 import { ContextEngine, type RegionFinder } from "../agent/context-engine.ts";
 import { FairScheduler } from "../agent/scheduler.ts";
 import { answerFramePicture, shrinkFrame } from "./answer-frame.ts";
@@ -87,6 +88,18 @@ export interface CallServerOptions {
   readonly modelConcurrency?: number;
   /** The agent's question queue and waits (AgentOptions: maxQueued, firstFrameWaitMs, maxQuestionChars, mapWaitMs). */
   readonly agent?: Pick<AgentOptions, "maxQueued" | "firstFrameWaitMs" | "maxQuestionChars" | "mapWaitMs" | "framesPerQuestion">;
+  /**
+   * Vision on demand: between questions the publisher idles at a keep-alive frame rate (default
+   * 1 fps, its encoder otherwise unchanged) and a question brings the full frame rate back at once
+   * (agent.ts). Default off.
+   */
+  readonly visionOnDemand?: VisionOnDemandOptions | null;
+  /**
+   * The model-need cap: the rate walks down a ladder while the model reads with margin and back
+   * up when it cannot (sfu/agent/model-need.ts, after ReCapABR). Needs a model that rates
+   * readability (the embedded engine). Default off.
+   */
+  readonly modelNeed?: ModelNeedOptions | null;
   /** Extra HTTP routes (the browser client's files); return true when handled. */
   readonly httpRoutes?: (req: IncomingMessage, res: ServerResponse) => boolean;
 }
@@ -130,8 +143,18 @@ export interface CallMetrics {
   readonly delayBitrateBps: number | null;
   /** The over-use detector's signal (draft-ietf-rmcat-gcc-02 §5.4). */
   readonly delayUsage: "normal" | "overuse" | "underuse" | null;
-  /** The ceiling that sets the rate target: the agent's rate (model need, configured cap), the loss-based or the delay-based estimate. */
-  readonly rateBoundBy: "agent" | "loss" | "delay";
+  /**
+   * The ceiling that sets the rate target: the configured rate ("agent": normal, or mapped while a
+   * map is applied), the model's need ("model"), the loss-based or the delay-based estimate.
+   */
+  readonly rateBoundBy: AgentRateSource | "loss" | "delay";
+  /** The model-need cap now (null when off). */
+  readonly modelNeedBitrateBps: number | null;
+  /**
+   * Vision on demand (null when off): idling now, questions that resumed the video, and the newest
+   * resumes' waits for a frame captured after the question (ms).
+   */
+  readonly vision: { readonly idle: boolean; readonly resumes: number; readonly resumeWaitMs: readonly number[] } | null;
   readonly targetBitrateBps: number | null;
   /** The frame rate in the last rate target sent. */
   readonly targetFramerate: number | null;
@@ -290,6 +313,8 @@ export class CallServer {
     agent = new AiAgent(
       {
         recentFrames: (n) => media.recentFrames(n),
+        requestKeyframe: () => media.requestKeyframe(),
+        newestKeyframe: () => media.newestKeyframe(),
         sendToPublisher: (msg) => {
           if (msg.type === "rate-target") {
             const p = this.participants.get(peer.peerId);
@@ -320,7 +345,10 @@ export class CallServer {
       },
       this.o.model,
       this.o.regionFinder ? new ContextEngine(this.o.regionFinder) : null,
-      { normalRate, mappedRate, sendMaps: this.o.sendMaps ?? true, account: peer.room, ...this.o.agent },
+      {
+        normalRate, mappedRate, sendMaps: this.o.sendMaps ?? true, account: peer.room, ...this.o.agent,
+        visionOnDemand: this.o.visionOnDemand ?? null, modelNeed: this.o.modelNeed ?? null,
+      },
     );
     const link = new LinkRateController({ minBps: Math.min(100_000, mappedRate.maxBitrateBps), maxBps: normalRate.maxBitrateBps });
     const loss = new PacketLossWindow();
@@ -338,6 +366,7 @@ export class CallServer {
       link.update(st.packetsMissed, st.packetsExpected - st.packetsMissed, now, lossIsCongestion(media.takeMaxQueueMs()));
       const newest = media.recentFrames(1)[0];
       agent!.onVideo(newest !== undefined && newest.arrivalMs > now - VIDEO_LIVE_MS);
+      agent!.tick(now);
       loss.update(st.packetsExpected, st.packetsMissed, now);
       const want = this.rateFor(p, agent!.currentRate(now));
       if (!p.heard || p.sentBps === null) return;
@@ -431,10 +460,11 @@ export class CallServer {
   }
 
   /** Which ceiling sets the rate target now: the agent's (the model's need or the configured cap), loss or delay. */
-  private boundBy(p: Participant, delayBps: number | null): "agent" | "loss" | "delay" {
-    const agentBps = p.agent.currentRate(this.clock()).maxBitrateBps;
+  private boundBy(p: Participant, delayBps: number | null): AgentRateSource | "loss" | "delay" {
+    const now = this.clock();
+    const agentBps = p.agent.currentRate(now).maxBitrateBps;
     const lowest = Math.min(agentBps, p.link.bitrateBps, delayBps ?? Infinity);
-    if (agentBps === lowest) return "agent";
+    if (agentBps === lowest) return p.agent.rateSource(now);
     return p.link.bitrateBps === lowest ? "loss" : "delay";
   }
 
@@ -451,6 +481,10 @@ export class CallServer {
       delayBitrateBps: delay ? delay.estimateBps : null,
       delayUsage: delay ? delay.usage : null,
       rateBoundBy: this.boundBy(p, delay?.estimateBps ?? null),
+      modelNeedBitrateBps: p.agent.rateState.modelNeedBps,
+      vision: this.o.visionOnDemand
+        ? { idle: p.agent.rateState.visionIdle, resumes: p.agent.rateState.resumes, resumeWaitMs: p.agent.rateState.resumeWaitMs }
+        : null,
       targetBitrateBps: p.sentBps,
       targetFramerate: p.sentFps,
       frameRate: s ? s.frameRate : null,

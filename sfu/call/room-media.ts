@@ -108,6 +108,11 @@ export class ParticipantMedia {
   /** Transport-wide CC feedback to the participant's sender, every FEEDBACK_INTERVAL_MS while packets arrive. */
   private readonly transportFeedback = new TransportFeedbackBuilder();
   private readonly feedbackTimer: NodeJS.Timeout;
+  private captureOffsetMs = Infinity;
+  /** The newest decoded keyframe (the model-need cap waits for one after a rate change). */
+  private keyframe: StoredFrame | undefined;
+  /** Sends a PLI to the video's sender (set once the track is known). */
+  private pli: (() => void) | null = null;
 
   constructor(private readonly o: ParticipantMediaOptions) {
     this.delay = o.delayBased ? new DelayBasedEstimator({ ...o.delayBased, startBps: o.delayBased.maxBps }) : null;
@@ -146,6 +151,9 @@ export class ParticipantMedia {
         this.ssrc = track.ssrc;
         this.receiver = t.receiver;
         const rtcp = weriftRtcpCallbacks(t.receiver, o.log);
+        this.pli = () => {
+          if (track.ssrc) rtcp.onKeyframeNeeded(track.ssrc);
+        };
         this.receivePath = new ReceivePath({
           codec, ffmpeg: o.ffmpeg, width: o.width, height: o.height, clock: o.clock, log: o.log,
           policy: this.fec && o.fecPolicy ? o.fecPolicy : o.policy,
@@ -157,7 +165,12 @@ export class ParticipantMedia {
           onFrame: (f) => {
             // arrivalMs is when the frame's last packet arrived, not when it was decoded: a frame
             // captured before a region map took effect but decoded late must not pass for a new one.
-            this.recent.push({ frame: f, captureMs: f.timestampMs, arrivalMs: f.lastPacketArrivalMs });
+            // The capture time on this clock: the least arrival-minus-capture so far is the clocks'
+            // offset plus the fastest transit (vision on demand answers from frames taken after a question).
+            this.captureOffsetMs = Math.min(this.captureOffsetMs, f.lastPacketArrivalMs - f.timestampMs);
+            const stored = { frame: f, captureMs: f.timestampMs, arrivalMs: f.lastPacketArrivalMs, keyframe: f.keyframe, captureLocalMs: f.timestampMs + this.captureOffsetMs };
+            this.recent.push(stored);
+            if (f.keyframe) this.keyframe = stored;
             if (this.recent.length > (o.keepFrames ?? 4)) this.recent.shift();
           },
         });
@@ -283,6 +296,19 @@ export class ParticipantMedia {
     } else if (bps > this.delayToldBps) {
       this.delayToldBps = bps;
     }
+  }
+
+  /**
+   * Asks the video's sender for a keyframe (RTCP PLI, RFC 4585 §6.3.1) without holding back the
+   * frames that come meanwhile: vision on demand wants a fresh picture, the stream is not broken.
+   */
+  requestKeyframe(): void {
+    this.pli?.();
+  }
+
+  /** The newest decoded keyframe, kept after it has left `recentFrames`. */
+  newestKeyframe(): StoredFrame | undefined {
+    return this.keyframe;
   }
 
   recentFrames(count: number): StoredFrame[] {

@@ -41,6 +41,12 @@ export interface AskResult {
    * model can say (the embedded engine always does; OpenAI-compatible models do not).
    */
   readonly grounding?: { readonly box: NormalizedBox; readonly confidence: number };
+  /**
+   * How readable the picture was for this answer (0..1; >= 0.8 reads reliably), when the model can
+   * say: the embedded engine's character probabilities (answer.ts `readability`). The model-need
+   * rate cap steers the sender to the lowest rate that keeps it at 0.8 (sfu/agent/model-need.ts).
+   */
+  readonly readability?: number;
 }
 
 /** A box in normalised picture coordinates (0..1, origin top-left). */

@@ -62,6 +62,18 @@ export const rateTargetSchema = z.object({
   maxFramerate: z.number().positive().max(120),
 });
 
+/**
+ * Server -> publisher: vision on demand. `idle: true`: no question is open, send at most
+ * `idleFramerate` frames a second, the encoder otherwise unchanged (same bitrate and settings, no
+ * restart: each frame keeps the bits it had, the stream stays a keep-alive the AI can still look
+ * at); `idle: false`: back to the full frame rate at once, continuing the same stream.
+ */
+export const visionSchema = z.object({
+  type: z.literal("vision"),
+  idle: z.boolean(),
+  idleFramerate: z.number().positive().max(30),
+});
+
 /** Publisher -> server: a question about the picture. */
 export const questionSchema = z.object({
   type: z.literal("question"),
@@ -108,6 +120,7 @@ export const metricsSchema = z.object({
 export type RegionMapMessage = z.infer<typeof regionMapSchema>;
 export type RegionMapAckMessage = z.infer<typeof regionMapAckSchema>;
 export type RateTargetMessage = z.infer<typeof rateTargetSchema>;
+export type VisionMessage = z.infer<typeof visionSchema>;
 export type QuestionMessage = z.infer<typeof questionSchema>;
 export type AnswerChunkMessage = z.infer<typeof answerChunkSchema>;
 export type MetricsMessage = z.infer<typeof metricsSchema>;
@@ -116,12 +129,13 @@ export type DataChannelMessage =
   | RegionMapMessage
   | RegionMapAckMessage
   | RateTargetMessage
+  | VisionMessage
   | QuestionMessage
   | AnswerChunkMessage
   | MetricsMessage
   | AgentStateMessage;
 /** What the server sends to the publisher. */
-export type ToPublisherMessage = RegionMapMessage | RateTargetMessage | AnswerChunkMessage | MetricsMessage | AgentStateMessage;
+export type ToPublisherMessage = RegionMapMessage | RateTargetMessage | VisionMessage | AnswerChunkMessage | MetricsMessage | AgentStateMessage;
 /** What the publisher sends to the server. */
 export type FromPublisherMessage = RegionMapAckMessage | QuestionMessage | MetricsMessage;
 
@@ -129,6 +143,7 @@ const schemas: { readonly [K in DataChannelMessage["type"]]: z.ZodType<Extract<D
   "region-map": regionMapSchema,
   "region-map-ack": regionMapAckSchema,
   "rate-target": rateTargetSchema,
+  vision: visionSchema,
   question: questionSchema,
   "answer-chunk": answerChunkSchema,
   metrics: metricsSchema,
@@ -139,6 +154,7 @@ export const dataChannelMessageSchema = z.discriminatedUnion("type", [
   regionMapSchema,
   regionMapAckSchema,
   rateTargetSchema,
+  visionSchema,
   questionSchema,
   answerChunkSchema,
   metricsSchema,

@@ -54,8 +54,12 @@ export interface EncoderSettings {
 export function encoderArgs(s: EncoderSettings): string[] {
   const k = `${Math.max(1, Math.round(s.bitrateBps / 1000))}k`;
   const gop = String(Math.max(1, Math.round(s.keyframeIntervalSec * s.fps)));
+  // Without -probesize 32 -analyzeduration 0, ffmpeg reads three raw frames before it starts to
+  // encode: a restart's first frame came 200 ms late at 15 fps and 3 s late at the 1 fps of vision
+  // on demand's keep-alive (measured, ffmpeg 5.1; with them the first frame is out ~0.1 s after
+  // it goes in). -fflags nobuffer is not used: it drops the frames read while probing.
   const input = [
-    "-hide_banner", "-loglevel", "error",
+    "-hide_banner", "-loglevel", "error", "-probesize", "32", "-analyzeduration", "0",
     "-f", "rawvideo", "-pix_fmt", "yuv420p", "-s", `${s.width}x${s.height}`, "-r", String(s.fps), "-i", "pipe:0",
   ];
   const graph = ["-filter_complex", roiScheduleGraph(s.rects.length ? [{ atSec: 0, rects: s.rects }] : [], s.codec, "0:v:0", "out"), "-map", "[out]", "-an"];

@@ -67,6 +67,8 @@ export class LiveEncoder {
   private generation = 0;
   private map: ImportanceMap | null = null;
   private rate: RateSettings = { maxBitrateBps: null, maxFramerate: null };
+  /** Vision on demand's keep-alive frame rate while idle, else null. */
+  private idleFps: number | null = null;
   private intra = false;
   private pendingReasons = new Set<RestartReason>();
   private timer: NodeJS.Timeout | null = null;
@@ -112,8 +114,27 @@ export class LiveEncoder {
       if (v !== null && v !== undefined && !(v > 0)) throw new PublisherError("INVALID_OPTION", `setRate ${k} must be > 0 or null, got ${v}`);
     }
     this.rate = { ...this.rate, ...rate };
-    this.limiter.setMaxFps(this.rate.maxFramerate !== null && this.rate.maxFramerate < this.opts.fps ? this.rate.maxFramerate : null);
+    this.applyFrameLimit();
     this.requestRestart("rate");
+  }
+
+  /**
+   * Vision on demand's keep-alive: at most `fps` frames a second reach the encoder, which keeps its
+   * bitrate and settings (no restart, no keyframe): each frame keeps the bits it had, so the picture
+   * stays as sharp, and `null` brings the full frame rate back on the very next frame, continuing
+   * the same stream. Cheaper than a lower rate target, which restarts the encoder both ways.
+   */
+  setIdleFramerate(fps: number | null): void {
+    if (fps !== null && !(fps > 0 && Number.isFinite(fps))) throw new PublisherError("INVALID_OPTION", `setIdleFramerate must be > 0 or null, got ${fps}`);
+    this.idleFps = fps;
+    this.applyFrameLimit();
+  }
+
+  /** The frame-rate limit in force: the rate target's, lowered further while idle. */
+  private applyFrameLimit(): void {
+    const target = this.rate.maxFramerate !== null && this.rate.maxFramerate < this.opts.fps ? this.rate.maxFramerate : null;
+    const idle = this.idleFps !== null && this.idleFps < (target ?? this.opts.fps) ? this.idleFps : null;
+    this.limiter.setMaxFps(idle ?? target);
   }
 
   /** The next frame will be a keyframe (after the restart gate allows a restart). */

@@ -88,6 +88,8 @@ export interface PublisherStats {
   readonly framerate: number;
   readonly mapVersion: number | null;
   readonly rateTarget: { readonly maxBitrateBps: number; readonly maxFramerate: number } | null;
+  /** Vision on demand: the server has the video at its keep-alive frame rate (no question open). */
+  readonly visionIdle: boolean;
   /**
    * The cap for everything sent: min(configured, rate target, REMB). With FEC the encoder runs
    * at `fec.mediaBitrateBps` of it and the parity takes the rest.
@@ -164,6 +166,8 @@ export class HeadlessPublisher {
   private peer: PublisherPeer | null = null;
   private packetizer: RtpPacketizer | null = null;
   private rateTarget: RateTargetMessage | null = null;
+  /** The server said no question is open (vision on demand): frames go at its keep-alive rate. */
+  private visionIdle = false;
   private readonly pacer: Pacer;
   /** The answer's id for abs-send-time (null: not negotiated). */
   private absSendTimeId: number | null = null;
@@ -330,6 +334,7 @@ export class HeadlessPublisher {
       framerate: this.meter.framerate(t),
       mapVersion: this.tracker.current?.version ?? null,
       rateTarget: this.rateTarget ? { maxBitrateBps: this.rateTarget.maxBitrateBps, maxFramerate: this.rateTarget.maxFramerate } : null,
+      visionIdle: this.visionIdle,
       bitrateCapBps: this.cap.capBps,
       rembBps: this.cap.remb,
       packetsSent: this.packetsSent,
@@ -506,7 +511,12 @@ export class HeadlessPublisher {
     const msg = parsed.msg;
     if (msg.type === "region-map") this.onRegionMap(msg);
     else if (msg.type === "rate-target") this.onRateTarget(msg);
-    else if (msg.type === "answer-chunk") this.answers.push(msg.id, msg.text, msg.final);
+    else if (msg.type === "vision") {
+      // Vision on demand: a keep-alive frame rate between questions, the full one on a question.
+      this.visionIdle = msg.idle;
+      this.encoder.setIdleFramerate(msg.idle ? msg.idleFramerate : null);
+      this.log.info("publisher.vision", { idle: msg.idle, idleFramerate: msg.idleFramerate });
+    } else if (msg.type === "answer-chunk") this.answers.push(msg.id, msg.text, msg.final);
     else if (msg.type === "agent-state") this.events.emit("agent-state", msg);
   }
 

@@ -119,6 +119,24 @@ describe("answer extraction", () => {
     expect(ask("What gate number is shown on the sign?", blurred)).toBe("K42");
   });
 
+  it("rates how readable the answer's lines were: the weakest character, label included", () => {
+    const q = "Which seat is written on the sign?";
+    // A sure value under an unsure label: answered, but the reading shows the picture is at its edge.
+    const edge = answerQuestion(q, [[unsure("SEAT 18D", 1, 0.62)]]);
+    expect(edge).toMatchObject({ text: "18D", cannotAnswer: false });
+    expect(edge.readability).toBeCloseTo(0.62);
+    expect(answerQuestion(q, [[line("SEAT 18D", 800, 300, 130)]]).readability).toBeCloseTo(0.97); // no per-character figures: the line's
+    // Too unclear, or no text at all: 0 (more bits could help).
+    expect(answerQuestion(q, [[unsure("SEAT 1BD", 5, 0.56)]])).toMatchObject({ cannotAnswer: true, readability: 0 });
+    expect(answerQuestion(q, [[]])).toMatchObject({ cannotAnswer: true, readability: 0 });
+    // The whole sign counts: a sure gate number on a sign whose seat line is unsure rates low.
+    const sign = [line("GATE K42", 800, 208, 130), unsure("SEAT 18D", 6, 0.7, 800, 240)];
+    expect(answerQuestion("What gate is shown?", [sign])).toMatchObject({ text: "K42", cannotAnswer: false });
+    expect(answerQuestion("What gate is shown?", [sign]).readability).toBeCloseTo(0.7);
+    // A miss that more bits would not fix (no such label) carries no rating.
+    expect(answerQuestion("Which platform is shown?", [[line("GATE K42", 800, 208, 130)]]).readability).toBeUndefined();
+  });
+
   it("reads the sign nearest the centre for 'what does the sign say' only when it stands out", () => {
     const corner = line("WELCOME TO TERMINAL 2", 10, 10, 320);
     const centre = [line("GATE K42", 560, 320, 130), line("OPENS 7:58 PM", 560, 360, 200)];

@@ -62,6 +62,8 @@ export interface Candidate {
   readonly box?: PixelBox;
   /** How clearly grounding told this block from the runner-up (0..1; 1 = the only fit). */
   readonly grounding?: number;
+  /** The weakest character over every line of that block (see EngineAnswer.readability). */
+  readonly readability?: number;
 }
 
 /** Why a frame gave no answer, most telling first. */
@@ -196,7 +198,10 @@ export function answerFromLines(a: QuestionAnalysis, lines: readonly TextLine[],
   const minChar = o.minCharConfidence ?? DEFAULT_MIN_CHAR_CONFIDENCE;
   const g = ground(a, blocksOf(lines), frameSize(lines, o));
   const grounded = (text: string, confidence: number, ls: readonly TextLine[], block: Block): FrameAnswer => ({
-    answer: { text, confidence, lines: ls, box: block.box, grounding: g.kind === "pick" ? g.confidence : 0 },
+    answer: {
+      text, confidence, lines: ls, box: block.box, grounding: g.kind === "pick" ? g.confidence : 0,
+      readability: Math.min(1, ...block.lines.map((l) => weakest(l, 0, l.text.length))),
+    },
   });
   if (g.kind === "none") return miss(g.why === "no-colour" ? "no-colour" : g.why === "no-text" ? "no-text" : "no-label", undefined, candidateTexts(g));
   if (a.kind === "colour") {
@@ -308,6 +313,16 @@ export interface EngineAnswer {
    */
   readonly box?: PixelBox;
   readonly confidence?: number;
+  /**
+   * How readable the text the answer came from was (0..1): the lowest character probability over
+   * every line of the sign (block) the answer was read from, labels and the other lines included,
+   * so it falls as the picture blurs before the answer itself turns unsure, and a rate that keeps
+   * it up keeps the sign's smallest line readable, not only the line this question was about (a
+   * cap walked down on a gate number in large type then missed the opening time in small type). 0 when the text was too unclear to read or none was
+   * found (more bits could help); absent when the miss was of another kind (which sign, no such
+   * label), which more bits would not fix. The model-need rate cap steers on it (model-need.ts).
+   */
+  readonly readability?: number;
 }
 
 /** "HARBOR and VELVET", "A, B and C". */
@@ -365,13 +380,15 @@ export function answerQuestion(
   const best = voteAnswers(perFrame.map((f) => f.answer));
   if (best) {
     const conf = Math.min(1, best.confidence) * (best.grounding === undefined ? 1 : 0.5 + 0.5 * best.grounding);
-    return { text: best.text, cannotAnswer: false, confidence: conf, ...(best.box ? { box: best.box } : {}) };
+    const readability = best.readability ?? Math.min(1, ...best.lines.map((l) => weakest(l, 0, l.text.length)));
+    return { text: best.text, cannotAnswer: false, confidence: conf, readability, ...(best.box ? { box: best.box } : {}) };
   }
   const misses = perFrame.filter((f) => f.miss !== undefined);
   misses.sort((x, y) => MISS_ORDER.indexOf(x.miss!) - MISS_ORDER.indexOf(y.miss!));
   const first = misses[0] ?? miss("no-text");
   const box = first.answer === null ? first.box : undefined;
-  return { text: explain(a, first), cannotAnswer: true, ...(box ? { box, confidence: 0 } : {}) };
+  const unreadable = first.miss === "unclear" || first.miss === "no-text";
+  return { text: explain(a, first), cannotAnswer: true, ...(box ? { box, confidence: 0 } : {}), ...(unreadable ? { readability: 0 } : {}) };
 }
 
 /**

@@ -299,7 +299,7 @@ export class EmbeddedOcrEngine implements MllmClient {
     }
     perFrame.push(first);
     const answer = answerQuestion(question, perFrame, options);
-    const r = result(answer.text, answer.cannotAnswer);
+    const r = { ...result(answer.text, answer.cannotAnswer), ...(answer.readability !== undefined ? { readability: answer.readability } : {}) };
     if (!answer.box) return r;
     const f = frames[0]!;
     return { ...r, grounding: { box: toNormalized(answer.box, f.width, f.height, { label: answer.text, score: answer.confidence ?? 0 }), confidence: answer.confidence ?? 0 } };
