@@ -36,6 +36,24 @@ describe("BitrateCap", () => {
     cap.setServerCap(120_000);
     expect(cap.capBps).toBe(120_000);
   });
+
+  it("setRemb, estimates in any order, zero, huge or not a number, keeps the cap a bitrate between the floor and the configured one", () => {
+    const cap = new BitrateCap(600_000, { minRembBps: 50_000 });
+    const seen: number[] = [];
+    for (const bps of [300_000, 900_000, 0, 250_000, Number.MAX_VALUE, 120_000, Infinity, 450_000, -5, Number.NaN, 200_000]) {
+      cap.setRemb(bps);
+      seen.push(cap.capBps);
+    }
+    for (const c of seen) {
+      expect(Number.isFinite(c)).toBe(true);
+      expect(c).toBeGreaterThanOrEqual(50_000);
+      expect(c).toBeLessThanOrEqual(600_000);
+    }
+    // The last valid estimate rules: -5 and NaN were ignored, 200 kbps applies.
+    expect(cap.capBps).toBe(200_000);
+    expect(cap.setRemb(Number.NaN)).toBe(false);
+    expect(cap.remb).toBe(200_000);
+  });
 });
 
 describe("AnswerStreams", () => {

@@ -50,8 +50,12 @@ export class BitrateCap {
     return this.apply(this.candidate());
   }
 
-  /** A REMB estimate. True when the cap in force changed. */
+  /** A REMB estimate. True when the cap in force changed; one that is no number >= 0 is ignored. */
   setRemb(bps: number): boolean {
+    // REMB carries no sequence number or time (draft-alvestrand-rmcat-remb-03 §2.2): the newest
+    // one received is the estimate, whatever order the receiver sent them in. Only a value that
+    // is no bitrate at all is refused, so the cap can never become NaN.
+    if (!(bps >= 0)) return false;
     this.rembBps = Math.max(this.minRembBps, bps);
     const c = this.candidate();
     const band = c < this.applied ? this.decreaseHysteresis : this.hysteresis;
