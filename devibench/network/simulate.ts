@@ -39,6 +39,7 @@ import type { PlayoutTiming } from "../../sfu/media/playout-timing.ts";
 import type { ReceivePolicy } from "../../sfu/media/receive-policy.ts";
 import type { NetworkConditionSpec } from "./conditions.ts";
 import { NackRequester } from "./nack-requester.ts";
+import { FEEDBACK_INTERVAL_MS } from "../../sfu/media/gcc/transport-feedback.ts";
 
 export interface EncodedFrame {
   /** H.264 Annex B access unit or VP8 frame. */
@@ -161,9 +162,6 @@ export interface SimulationResult {
 
 type Rtcp = { readonly kind: "nack"; readonly seqs: number[] } | { readonly kind: "pli" } | { readonly kind: "remb"; readonly bps: number }
   | { readonly kind: "feedback"; readonly highestSeq: number; readonly packets: number };
-
-/** Transport feedback goes back at most this often while packets arrive (libwebrtc's default TWCC interval is 50-100 ms). */
-const FEEDBACK_INTERVAL_MS = 50;
 
 /** What crosses the uplink: the packet and when the sender sent it (abs-send-time). */
 interface OnLink {

@@ -171,7 +171,7 @@ function ratedSetup(o: { readings?: Array<number | undefined>; cannot?: boolean[
     normalRate: { maxBitrateBps: 600_000, maxFramerate: 15 },
     mappedRate: { maxBitrateBps: 240_000, maxFramerate: 15 },
     ...(o.visionOnDemand !== false ? { visionOnDemand: { lingerMs: 5000, resumeWaitMs: 2000 } } : {}),
-    ...(o.modelNeed ? { modelNeed: {} } : {}),
+    ...(o.modelNeed ? { modelNeed: { stepDownAfter: 1 } } : {}),
   });
   return { agent, rates, vision, states, seen, advance, now: () => now, keyRequests: () => keyRequests, asks: () => asks };
 }
@@ -283,6 +283,19 @@ describe("AiAgent model-need cap", () => {
     expect(t.asks()).toBe(5);
     expect(t.keyRequests()).toBe(1);
     expect(t.seen[4]![0]!.keyframe).toBe(true);
+  });
+
+  it("after a resume below the top of the ladder, an unreadable first look raises the cap and looks once more, at the higher rate", async () => {
+    const t = ratedSetup({ modelNeed: true, readings: [0.95, 0, 0.95], cannot: [false, true, false] });
+    await t.agent.onQuestion("q1", "What gate is shown?"); // read with margin: 600 -> 400 kbps
+    t.advance(t.now() + 6000);
+    t.agent.tick(t.now());
+    t.advance(t.now() + 3000);
+    await t.agent.onQuestion("q2", "What time does it open?");
+    expect(t.asks()).toBe(3); // the first look, then one look from the keyframe at 600 kbps
+    expect(t.keyRequests()).toBe(1);
+    expect(t.rates.map((r) => r.bps)).toEqual([400_000, 600_000]);
+    expect(t.seen[2]![0]!.keyframe).toBe(true);
   });
 
   it("leaves the rate alone for a model that rates no readability", async () => {

@@ -421,7 +421,10 @@ export class AiAgent {
         return;
       }
       let result = await this.ask(text);
-      if (resumed && result.cannotAnswer && result.readability === 0) {
+      // (Below the top of the model-need ladder the cap goes up instead and the second look is
+      // at the higher rate, from its keyframe: one more look, not two.)
+      const needBelowTop = this.need !== null && this.need.bitrateBps < this.options.normalRate.maxBitrateBps;
+      if (resumed && result.cannotAnswer && result.readability === 0 && !needBelowTop) {
         // The first frames after a keep-alive are coarse: each keep-alive frame had one frame's
         // bits for a second of change, and the stream sharpens over the next few frames at the
         // full rate (offline, 1280x720 at 500 kbps: 14 of 18 read right on the first frame after

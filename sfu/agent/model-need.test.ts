@@ -3,7 +3,7 @@ import { ModelNeedCap } from "./model-need.ts";
 
 describe("ModelNeedCap", () => {
   it("starts at the configured rate and walks down while the text reads with margin", () => {
-    const c = new ModelNeedCap(600_000);
+    const c = new ModelNeedCap(600_000, { stepDownAfter: 1 });
     expect(c.ladderBps).toEqual([100_000, 150_000, 200_000, 300_000, 400_000, 600_000]);
     expect(c.bitrateBps).toBe(600_000);
     let t = 0;
@@ -14,7 +14,7 @@ describe("ModelNeedCap", () => {
   });
 
   it("holds between the target and the headroom, steps up under the target, and does not probe a bad level again soon", () => {
-    const c = new ModelNeedCap(600_000, { holdMs: 60_000 });
+    const c = new ModelNeedCap(600_000, { holdMs: 60_000, stepDownAfter: 1 });
     c.onReading(0.95, 0); // 400
     c.onReading(0.95, 1); // 300
     expect(c.onReading(0.85, 2)).toBe(false);
@@ -29,11 +29,26 @@ describe("ModelNeedCap", () => {
   });
 
   it("goes to the top at once when the text could not be read at all", () => {
-    const c = new ModelNeedCap(600_000);
+    const c = new ModelNeedCap(600_000, { stepDownAfter: 1 });
     for (let i = 0; i < 4; i++) c.onReading(1, i);
     expect(c.bitrateBps).toBe(150_000);
     c.onReading(0, 10);
     expect(c.bitrateBps).toBe(600_000);
+  });
+
+  it("by default steps down only after two readings in a row with margin", () => {
+    const c = new ModelNeedCap(600_000);
+    c.onReading(0.95, 0);
+    expect(c.bitrateBps).toBe(600_000);
+    c.onReading(0.95, 1);
+    expect(c.bitrateBps).toBe(400_000);
+    c.onReading(0.95, 2);
+    c.onReading(0.85, 3); // between target and headroom: the run starts again
+    c.onReading(0.95, 4);
+    expect(c.bitrateBps).toBe(400_000);
+    c.onReading(0.95, 5);
+    expect(c.bitrateBps).toBe(300_000);
+    expect(() => new ModelNeedCap(600_000, { stepDownAfter: 0 })).toThrow(/stepDownAfter/);
   });
 
   it("keeps only levels under the configured rate, which is the top", () => {
@@ -42,7 +57,7 @@ describe("ModelNeedCap", () => {
   });
 
   it("ignores readings that are not a number in [0, 1] and survives clock jumps", () => {
-    const c = new ModelNeedCap(600_000);
+    const c = new ModelNeedCap(600_000, { stepDownAfter: 1 });
     for (const bad of [Number.NaN, -0.1, 1.5, Infinity]) expect(c.onReading(bad, 0)).toBe(false);
     expect(c.onReading(0.95, Number.NaN)).toBe(false);
     expect(c.ignored).toBe(5);

@@ -7,7 +7,10 @@
  * ReCapABR rates every level; a call only sees the level it runs at, one reading per answer (the
  * embedded engine's `readability`: the weakest character probability of the lines it read). So
  * this walks the ladder:
- *  - a reading at or above `headroom` (0.9) steps down one level: the text read with margin;
+ *  - `stepDownAfter` (2) readings in a row at or above `headroom` (0.9) step down one level: the
+ *    text read with margin, twice (each scene of a call is another sign: stepping down on one
+ *    reading, bench:whole-call's cap walked down on a large gate number and the next scene's small
+ *    opening time failed, and every failure costs the answer a second look at a higher rate);
  *  - a reading under `target` (0.8) steps up one level, and a reading of 0 (too unclear to read,
  *    or no text found) goes to the top at once; the level that read badly is not probed again for
  *    `holdMs` (a miss costs an answer, so the walk does not keep paying for the same lesson);
@@ -27,6 +30,8 @@ export interface ModelNeedOptions {
   readonly headroom?: number;
   /** A level that read under the target is not tried again for this long. Default 120 s. */
   readonly holdMs?: number;
+  /** Readings in a row at or above the headroom before a step down. Default 2. */
+  readonly stepDownAfter?: number;
 }
 
 export const DEFAULT_NEED_LEVELS_BPS: readonly number[] = [100_000, 150_000, 200_000, 300_000, 400_000, 600_000];
@@ -39,6 +44,9 @@ export class ModelNeedCap {
   private readonly target: number;
   private readonly headroom: number;
   private readonly holdMs: number;
+  private readonly stepDownAfter: number;
+  /** Readings at or above the headroom in a row, at this level. */
+  private goodInARow = 0;
   /** Readings taken and readings ignored (not a number in [0, 1]). */
   readings = 0;
   ignored = 0;
@@ -50,6 +58,9 @@ export class ModelNeedCap {
     if (!(target > 0 && target <= 1)) throw new RangeError(`model need: target must be in (0, 1], got ${target}`);
     if (!(headroom >= target && headroom <= 1)) throw new RangeError(`model need: headroom must be in [target, 1], got ${headroom}`);
     const holdMs = o.holdMs ?? 120_000;
+    const stepDownAfter = o.stepDownAfter ?? 2;
+    if (!(Number.isInteger(stepDownAfter) && stepDownAfter >= 1)) throw new RangeError(`model need: stepDownAfter must be a whole number >= 1, got ${stepDownAfter}`);
+    this.stepDownAfter = stepDownAfter;
     if (!(holdMs >= 0 && Number.isFinite(holdMs))) throw new RangeError(`model need: holdMs must be a finite number >= 0, got ${holdMs}`);
     for (const l of o.levelsBps ?? []) if (!(l > 0 && Number.isFinite(l))) throw new RangeError(`model need: every level must be a finite number > 0, got ${l}`);
     const below = [...new Set(o.levelsBps ?? DEFAULT_NEED_LEVELS_BPS)].filter((l) => l < maxBps).sort((a, b) => a - b);
@@ -84,9 +95,13 @@ export class ModelNeedCap {
     if (readability < this.target) {
       this.heldUntil[this.level] = nowMs + this.holdMs;
       this.level = readability === 0 ? top : Math.min(top, this.level + 1);
-    } else if (readability >= this.headroom && this.level > 0 && !(this.heldUntil[this.level - 1]! > nowMs)) {
-      this.level--;
+    } else if (readability >= this.headroom) {
+      this.goodInARow++;
+      if (this.goodInARow >= this.stepDownAfter && this.level > 0 && !(this.heldUntil[this.level - 1]! > nowMs)) this.level--;
+    } else {
+      this.goodInARow = 0;
     }
+    if (this.level !== before) this.goodInARow = 0;
     return this.level !== before;
   }
 }

@@ -30,7 +30,7 @@ import { AbsSendTimeUnwrapper } from "../media/gcc/abs-send-time.ts";
 import { DelayBasedEstimator, type DelayBasedSnapshot } from "../media/gcc/delay-based.ts";
 import { ReceivePath, type ReceiveStats } from "../media/receive-path.ts";
 import type { ReceivePolicy } from "../media/receive-policy.ts";
-import { TransportFeedbackBuilder } from "../media/gcc/transport-feedback.ts";
+import { FEEDBACK_INTERVAL_MS, TransportFeedbackBuilder } from "../media/gcc/transport-feedback.ts";
 import { stopWeriftNacks, stopWeriftTwcc, weriftRtcpCallbacks } from "../media/werift-rtcp.ts";
 import { parseDataChannelMessage, type FromPublisherMessage, type ToPublisherMessage } from "../protocol/datachannel.ts";
 import { frameFecCodecParameters, isFrameFecCodec, videoCodecParameters } from "../publisher/peer.ts";
@@ -38,8 +38,6 @@ import type { StoredFrame } from "../agent/agent.ts";
 import { rembFields } from "./remb.ts";
 import { hasGenericNack, offersFrameFec, withoutGenericNack, withoutTransportCc } from "./sdp-feedback.ts";
 
-/** How often transport feedback goes back (libwebrtc's receiver sends it every 50-250 ms by rate). */
-const FEEDBACK_INTERVAL_MS = 50;
 
 export interface ParticipantMediaOptions {
   readonly ffmpeg: string;

@@ -87,7 +87,7 @@ describe("vision on demand in a call", () => {
   it("the model-need cap lowers the rate target after answers the engine read well, and says it binds", async () => {
     // Target and headroom at 0.5: every answer read at all steps the cap down (the walk itself
     // is unit-tested; here the plumbing: reading -> cap -> rate target -> publisher -> metrics).
-    const { server, publisher } = await startCall({ modelNeed: { target: 0.5, headroom: 0.5 } });
+    const { server, publisher } = await startCall({ modelNeed: { target: 0.5, headroom: 0.5, stepDownAfter: 1 } });
     for (const q of ["What gate number is shown on the sign?", "Which seat is written on the sign?"]) {
       const a = await answer(publisher, q);
       expect(a).toMatch(/R57|27C/);

@@ -18,11 +18,12 @@
  *
  * Pure: the clock is an argument; sequence numbers are the sender's own, unwrapped.
  */
+import { FEEDBACK_INTERVAL_MS } from "./transport-feedback.ts";
 
 export interface CongestionWindowOptions {
   /** The queue the window accepts on top of the round trip and the feedback interval (ms). Default 100. */
   readonly acceptedQueueMs?: number;
-  /** How often the receiver sends feedback (ms): data sent within it is not acknowledged yet. Default 50. */
+  /** How often the receiver sends feedback (ms): data sent within it is not acknowledged yet. Default FEEDBACK_INTERVAL_MS (50). */
   readonly feedbackIntervalMs?: number;
   /** The window never shrinks below this many bytes. Default 2400 (two full packets). */
   readonly minBytes?: number;
@@ -55,7 +56,7 @@ export class CongestionWindow {
 
   constructor(o: CongestionWindowOptions = {}) {
     this.acceptedQueueMs = o.acceptedQueueMs ?? 100;
-    this.feedbackIntervalMs = o.feedbackIntervalMs ?? 50;
+    this.feedbackIntervalMs = o.feedbackIntervalMs ?? FEEDBACK_INTERVAL_MS;
     this.minBytes = o.minBytes ?? 2400;
     this.staleMs = o.staleMs ?? 3000;
     for (const [k, v] of Object.entries({ acceptedQueueMs: this.acceptedQueueMs, feedbackIntervalMs: this.feedbackIntervalMs, minBytes: this.minBytes, staleMs: this.staleMs })) {

@@ -28,6 +28,13 @@
 
 export const TRANSPORT_CC_URI = "http://www.ietf.org/id/draft-holmer-rmcat-transport-wide-cc-extensions-01";
 
+/**
+ * How often a receiver here sends transport-wide feedback while packets arrive (libwebrtc's
+ * receiver sends it every 50-250 ms, by rate). The call server, the network bench's simulation and
+ * the congestion window's span (one interval) all use this one value.
+ */
+export const FEEDBACK_INTERVAL_MS = 50;
+
 /** RTCP transport-layer feedback (RFC 4585 §6.1) and this draft's FMT. */
 const RTPFB = 205;
 const FMT_TRANSPORT_CC = 15;
@@ -167,7 +174,7 @@ export interface TransportFeedbackBuilderOptions {
 
 /**
  * The receiver's side: packets in (16-bit transport sequence number, arrival time), feedback
- * packets out on each `build()` (the call server calls it every 50 ms). A packet older than the
+ * packets out on each `build()` (the call server calls it every FEEDBACK_INTERVAL_MS). A packet older than the
  * last feedback's end (reordered past it) is left out: it was reported not received. Memory is
  * bounded by `maxStatuses` pending packets.
  */
