@@ -196,6 +196,8 @@ export class AiAgent {
   /** Frames that arrived before this were sent before the last resume: not used for answers. */
   private freshFromMs = -Infinity;
   private readonly need: ModelNeedCap | null;
+  /** Vision on demand's options with their defaults, checked once; null when off. */
+  private readonly vision: Required<VisionOnDemandOptions> | null;
   /** Resumes done, and how long the newest ones waited for a frame captured after the question (ms). */
   private readonly resumeWaits: number[] = [];
   private resumeCount = 0;
@@ -209,12 +211,13 @@ export class AiAgent {
     this.lastActiveMs = io.now();
     this.need = options.modelNeed ? new ModelNeedCap(options.normalRate.maxBitrateBps, options.modelNeed) : null;
     const v = options.visionOnDemand;
-    if (v) {
-      const fps = v.idleFramerate ?? 2;
+    this.vision = v ? { idleFramerate: v.idleFramerate ?? 2, lingerMs: v.lingerMs ?? 3000, resumeWaitMs: v.resumeWaitMs ?? 2000 } : null;
+    if (this.vision) {
+      const fps = this.vision.idleFramerate;
       if (!(fps > 0 && fps <= 30)) throw new RangeError(`visionOnDemand.idleFramerate must be in (0, 30], got ${fps}`);
       for (const k of ["lingerMs", "resumeWaitMs"] as const) {
-        const x = v[k];
-        if (x !== undefined && !(x >= 0 && Number.isFinite(x))) throw new RangeError(`visionOnDemand.${k} must be a finite number >= 0, got ${x}`);
+        const x = this.vision[k];
+        if (!(x >= 0 && Number.isFinite(x))) throw new RangeError(`visionOnDemand.${k} must be a finite number >= 0, got ${x}`);
       }
     }
   }
@@ -266,10 +269,10 @@ export class AiAgent {
    * control channel may not be open yet).
    */
   tick(nowMs: number): void {
-    const v = this.options.visionOnDemand;
+    const v = this.vision;
     if (!v || this.idle || this.closed || this.working || this.queue.length > 0) return;
-    if (nowMs - this.lastActiveMs < (v.lingerMs ?? 3000)) return;
-    if (!this.io.sendToPublisher({ type: "vision", idle: true, idleFramerate: v.idleFramerate ?? 2 })) return;
+    if (nowMs - this.lastActiveMs < v.lingerMs) return;
+    if (!this.io.sendToPublisher({ type: "vision", idle: true, idleFramerate: v.idleFramerate })) return;
     this.idle = true;
     this.io.log("vision-idle", { afterMs: Math.round(nowMs - this.lastActiveMs) });
   }
@@ -283,8 +286,7 @@ export class AiAgent {
     if (!applied || version <= this.ackedVersion) return;
     this.ackedVersion = version;
     this.ackedAtMs = this.io.now();
-    const r = this.currentRate(this.ackedAtMs);
-    this.io.sendToPublisher({ type: "rate-target", maxBitrateBps: r.maxBitrateBps, maxFramerate: r.maxFramerate });
+    this.sendRate();
     this.io.log("map-acked", { version });
   }
 
@@ -481,16 +483,16 @@ export class AiAgent {
    * in time (the answer then uses what there is).
    */
   private async resume(id: string, askedMs: number): Promise<StoredFrame | null> {
-    const v = this.options.visionOnDemand ?? {};
+    const v = this.vision!; // only idle when on
     this.idle = false;
     this.resumeCount++;
     this.setState("looking", id);
-    this.io.sendToPublisher({ type: "vision", idle: false, idleFramerate: v.idleFramerate ?? 2 });
+    this.io.sendToPublisher({ type: "vision", idle: false, idleFramerate: v.idleFramerate });
     const since = askedMs - FRESH_SLACK_MS;
     let fresh: StoredFrame | undefined;
     for (;;) {
       fresh = this.io.recentFrames(8).find((f) => (f.captureLocalMs ?? f.arrivalMs) >= since);
-      if (fresh || this.io.now() - askedMs >= (v.resumeWaitMs ?? 2000) || this.closed) break;
+      if (fresh || this.io.now() - askedMs >= v.resumeWaitMs || this.closed) break;
       await this.io.sleep(RESUME_POLL_MS);
     }
     const waitedMs = Math.round(this.io.now() - askedMs);

@@ -47,8 +47,7 @@ export class ModelNeedCap {
   private readonly stepDownAfter: number;
   /** Readings at or above the headroom in a row, at this level. */
   private goodInARow = 0;
-  /** Readings taken and readings ignored (not a number in [0, 1]). */
-  readings = 0;
+  /** Readings ignored (not a number in [0, 1]). */
   ignored = 0;
 
   constructor(maxBps: number, o: ModelNeedOptions = {}) {
@@ -89,7 +88,6 @@ export class ModelNeedCap {
       this.ignored++;
       return false;
     }
-    this.readings++;
     const before = this.level;
     const top = this.levels.length - 1;
     if (readability < this.target) {

@@ -90,7 +90,7 @@ export interface CallServerOptions {
   readonly agent?: Pick<AgentOptions, "maxQueued" | "firstFrameWaitMs" | "maxQuestionChars" | "mapWaitMs" | "framesPerQuestion">;
   /**
    * Vision on demand: between questions the publisher idles at a keep-alive frame rate (default
-   * 1 fps, its encoder otherwise unchanged) and a question brings the full frame rate back at once
+   * 2 fps, its encoder otherwise unchanged) and a question brings the full frame rate back at once
    * (agent.ts). Default off.
    */
   readonly visionOnDemand?: VisionOnDemandOptions | null;
@@ -470,6 +470,7 @@ export class CallServer {
 
   private metricsOf(p: Participant): CallMetrics {
     const s = p.media.stats();
+    const rate = p.agent.rateState;
     const delay = p.media.delayEstimate();
     return {
       room: p.peer.room,
@@ -481,10 +482,8 @@ export class CallServer {
       delayBitrateBps: delay ? delay.estimateBps : null,
       delayUsage: delay ? delay.usage : null,
       rateBoundBy: this.boundBy(p, delay?.estimateBps ?? null),
-      modelNeedBitrateBps: p.agent.rateState.modelNeedBps,
-      vision: this.o.visionOnDemand
-        ? { idle: p.agent.rateState.visionIdle, resumes: p.agent.rateState.resumes, resumeWaitMs: p.agent.rateState.resumeWaitMs }
-        : null,
+      modelNeedBitrateBps: rate.modelNeedBps,
+      vision: this.o.visionOnDemand ? { idle: rate.visionIdle, resumes: rate.resumes, resumeWaitMs: rate.resumeWaitMs } : null,
       targetBitrateBps: p.sentBps,
       targetFramerate: p.sentFps,
       frameRate: s ? s.frameRate : null,
