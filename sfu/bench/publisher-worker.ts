@@ -73,7 +73,7 @@ async function handle(req: WorkerRequest): Promise<unknown> {
           callId, state: s.state, bitrateBps: s.bitrateBps, framerate: s.framerate, bitrateCapBps: s.bitrateCapBps,
           mapVersion: s.mapVersion, framesSent: s.encoder.framesSent, framesDroppedBusy: s.encoder.framesDroppedBusy,
           restarts: s.encoder.restarts, encoderFailures: s.encoder.encoderFailures, childPids: p.childPids,
-          bytesSent: s.encoder.bytesSent + s.fec.parityBytesSent, rateTarget: s.rateTarget,
+          bytesSent: s.encoder.bytesSent + s.fec.parityBytesSent,
         };
       });
       return { calls: out };

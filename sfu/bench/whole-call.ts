@@ -26,6 +26,7 @@ import { runFfmpeg } from "../../encoder/ffmpeg/run.ts";
 import { generateClip } from "../../encoder/synth/clip.ts";
 import { mulberry32, randInt } from "../../encoder/synth/prng.ts";
 import { CallServer } from "../call/call-server.ts";
+import { percentile } from "../media/stats-window.ts";
 import { WorkerOcrEngine } from "../mllm/embedded/worker-engine.ts";
 import { fetchToken } from "../publisher/signaling-client.ts";
 import { LogCounter, sleep, waitFor } from "./bench-context.ts";
@@ -152,11 +153,7 @@ interface ModeResult {
   readonly samples: readonly Asked[];
 }
 
-const p50 = (xs: readonly number[]): number | null => {
-  if (xs.length === 0) return null;
-  const s = [...xs].sort((a, b) => a - b);
-  return s[Math.floor((s.length - 1) / 2)]!;
-};
+const p50 = (xs: readonly number[]): number | null => percentile(xs, 50) ?? null;
 const mean = (xs: readonly number[]): number | null => (xs.length === 0 ? null : xs.reduce((a, b) => a + b, 0) / xs.length);
 const r0 = (x: number | null) => (x === null ? null : Math.round(x));
 

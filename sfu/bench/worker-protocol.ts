@@ -65,8 +65,6 @@ export const PublisherSnapshot = z.object({
   encoderFailures: z.number(),
   /** Video payload and FEC parity bytes sent since the call started. */
   bytesSent: z.number(),
-  /** The rate target the server sent last (null before one). */
-  rateTarget: z.object({ maxBitrateBps: z.number(), maxFramerate: z.number() }).nullable(),
   childPids: z.array(z.number().int()),
 });
 export type PublisherSnapshot = z.infer<typeof PublisherSnapshot>;
