@@ -1,6 +1,7 @@
 import { describe, expect, it } from "vitest";
 import type { AskRequest, AskResult, MllmClient, VideoFrame } from "../mllm/types.ts";
 import { AiAgent, NO_VIDEO_YET, TOO_MANY_QUESTIONS, type AgentIo, type StoredFrame } from "./agent.ts";
+import { ContextEngine } from "./context-engine.ts";
 
 const frame: VideoFrame = { width: 64, height: 36, rgb: new Uint8Array(64 * 36 * 3), timestampMs: 0 };
 
@@ -285,17 +286,35 @@ describe("AiAgent model-need cap", () => {
     expect(t.seen[4]![0]!.keyframe).toBe(true);
   });
 
-  it("after a resume below the top of the ladder, an unreadable first look raises the cap and looks once more, at the higher rate", async () => {
-    const t = ratedSetup({ modelNeed: true, readings: [0.95, 0, 0.95], cannot: [false, true, false] });
+  it("going idle forgets the cap: the rate is back at the top while nobody looks, and the next question is read at it with one look", async () => {
+    const t = ratedSetup({ modelNeed: true, readings: [0.95, 0.95], cannot: [false, false] });
     await t.agent.onQuestion("q1", "What gate is shown?"); // read with margin: 600 -> 400 kbps
+    expect(t.rates.map((r) => r.bps)).toEqual([400_000]);
+    t.advance(t.now() + 6000);
+    t.agent.tick(t.now());
+    const idleAt = t.now();
+    expect(t.vision.at(-1)).toEqual({ atMs: idleAt, idle: true });
+    expect(t.rates.at(-1)).toEqual({ atMs: idleAt, bps: 600_000, fps: 15 });
+    expect(t.agent.rateState.modelNeedBps).toBe(600_000);
+    expect(t.agent.rateSource(t.now())).toBe("agent");
+    t.advance(t.now() + 3000);
+    await t.agent.onQuestion("q2", "What time does it open?");
+    expect(t.asks()).toBe(2);
+    expect(t.keyRequests()).toBe(0);
+    // Its reading counts from the top again: one good reading is a step down (stepDownAfter 1 here).
+    expect(t.rates.map((r) => r.bps)).toEqual([400_000, 600_000, 400_000]);
+  });
+
+  it("an unreadable first look after a resume at the top looks once more a little later, without a rate change", async () => {
+    const t = ratedSetup({ modelNeed: true, readings: [0.95, 0, 0.85], cannot: [false, true, false] });
+    await t.agent.onQuestion("q1", "What gate is shown?");
     t.advance(t.now() + 6000);
     t.agent.tick(t.now());
     t.advance(t.now() + 3000);
     await t.agent.onQuestion("q2", "What time does it open?");
-    expect(t.asks()).toBe(3); // the first look, then one look from the keyframe at 600 kbps
-    expect(t.keyRequests()).toBe(1);
+    expect(t.asks()).toBe(3);
+    expect(t.keyRequests()).toBe(0);
     expect(t.rates.map((r) => r.bps)).toEqual([400_000, 600_000]);
-    expect(t.seen[2]![0]!.keyframe).toBe(true);
   });
 
   it("leaves the rate alone for a model that rates no readability", async () => {
@@ -303,5 +322,85 @@ describe("AiAgent model-need cap", () => {
     for (let i = 0; i < 3; i++) await t.agent.onQuestion(`q${i}`, "What gate is shown?");
     expect(t.rates).toEqual([]);
     expect(t.agent.rateSource(t.now())).toBe("agent");
+  });
+});
+
+/**
+ * An agent with region maps on a virtual clock: the model answers from `replies` in turn; the
+ * publisher acks each map 200 ms after it is sent; a frame arrives every 100 ms.
+ */
+function mappedSetup(replies: Array<{ text: string; readability?: number; cannot?: boolean }>, o: { sendMaps?: boolean } = {}) {
+  let now = 1000;
+  let asks = 0;
+  const answers: string[] = [];
+  const maps: number[] = [];
+  let agent: AiAgent;
+  const model: MllmClient = {
+    name: "fake-model-for-agent-tests",
+    async ask(): Promise<AskResult> {
+      const r = replies[Math.min(asks++, replies.length - 1)]!;
+      now += 100;
+      return {
+        text: r.text, cannotAnswer: r.cannot ?? false, model: "fake", latencyMs: 100,
+        ...(r.readability !== undefined ? { readability: r.readability } : {}),
+        grounding: { box: { x: 0.6, y: 0.1, width: 0.2, height: 0.1 }, confidence: 0.9 },
+      };
+    },
+  };
+  const pendingAcks: Array<{ atMs: number; version: number }> = [];
+  const io: AgentIo = {
+    recentFrames: (n) => [{ frame: { ...frame, timestampMs: now }, captureMs: Math.floor(now / 100) * 100, arrivalMs: Math.floor(now / 100) * 100 }].slice(-n),
+    sendToPublisher: (msg) => {
+      if (msg.type === "region-map") {
+        maps.push(msg.version);
+        pendingAcks.push({ atMs: now + 200, version: msg.version });
+      }
+      return true;
+    },
+    emitAnswer: (c) => void (c.final && answers.push(c.text)),
+    emitState: () => {},
+    now: () => now,
+    sleep: async (ms) => {
+      now += ms;
+      while (pendingAcks.length > 0 && pendingAcks[0]!.atMs <= now) agent.onMapAck(pendingAcks.shift()!.version, true);
+    },
+    log: () => {},
+  };
+  const finder = { find: async () => ({ boxes: [{ x: 0.6, y: 0.1, width: 0.2, height: 0.1 }], matched: true }) };
+  agent = new AiAgent(io, model, new ContextEngine(finder), {
+    normalRate: { maxBitrateBps: 600_000, maxFramerate: 15 }, mappedRate: { maxBitrateBps: 240_000, maxFramerate: 15 },
+    ...(o.sendMaps === false ? { sendMaps: false } : {}),
+  });
+  return { agent, answers, maps, asks: () => asks };
+}
+
+describe("AiAgent second look through a region map", () => {
+  it("an answer read under 0.8 is looked at again through the map before it goes out", async () => {
+    const t = mappedSetup([{ text: "KA2", readability: 0.45 }, { text: "K42", readability: 0.97 }]);
+    await t.agent.onQuestion("q1", "What gate is shown?");
+    expect(t.asks()).toBe(2);
+    expect(t.maps).toHaveLength(1);
+    expect(t.answers).toEqual(["K42"]);
+  });
+
+  it("keeps the first answer when the second look reads less clearly or cannot answer", async () => {
+    const a = mappedSetup([{ text: "K42", readability: 0.7 }, { text: "KA2", readability: 0.5 }]);
+    await a.agent.onQuestion("q1", "What gate is shown?");
+    expect(a.answers).toEqual(["K42"]);
+    const b = mappedSetup([{ text: "K42", readability: 0.7 }, { text: "too unclear", cannot: true }]);
+    await b.agent.onQuestion("q1", "What gate is shown?");
+    expect(b.answers).toEqual(["K42"]);
+  });
+
+  it("answers at once when the model read with margin, rates nothing, or maps are off", async () => {
+    for (const t of [
+      mappedSetup([{ text: "K42", readability: 0.85 }]),
+      mappedSetup([{ text: "K42" }]),
+      mappedSetup([{ text: "K42", readability: 0.3 }], { sendMaps: false }),
+    ]) {
+      await t.agent.onQuestion("q1", "What gate is shown?");
+      expect(t.asks()).toBe(1);
+      expect(t.answers).toEqual(["K42"]);
+    }
   });
 });

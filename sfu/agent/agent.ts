@@ -164,6 +164,13 @@ const RESUME_POLL_MS = 20;
 const FRESH_SLACK_MS = 100;
 /** After a resume, an unreadable first look is tried again on frames this much newer (a few frames at the full rate). */
 const RESUME_SETTLE_MS = 300;
+/**
+ * An answer the model read under this readability (ReCapABR's "readable" mark, as the model-need
+ * cap's target) gets a second look through a region map when maps are on, before it goes out:
+ * without a map, the relay sign at 100 kbps read at 0.2-0.7 and once as "KA2" for "K42" (the
+ * delay-based rate control's test, CI, stop 20); through the map, 0.91-1.0 at 100-200 kbps.
+ */
+const SHAKY_READABILITY = 0.8;
 
 interface AskOutcome {
   readonly text: string;
@@ -171,6 +178,16 @@ interface AskOutcome {
   readonly used: StoredFrame[];
   readonly box: NormalizedBox | null;
   readonly readability: number | undefined;
+}
+
+/**
+ * Of an answer and a second look at the same question, the one to give: the second unless it
+ * could not answer, or the model read it less clearly than the first.
+ */
+function clearer(first: AskOutcome, second: AskOutcome): AskOutcome {
+  if (first.cannotAnswer || first.readability === undefined) return second;
+  if (second.cannotAnswer) return first;
+  return second.readability !== undefined && second.readability < first.readability ? first : second;
 }
 
 export class AiAgent {
@@ -275,6 +292,14 @@ export class AiAgent {
     if (!this.io.sendToPublisher({ type: "vision", idle: true, idleFramerate: v.idleFramerate })) return;
     this.idle = true;
     this.io.log("vision-idle", { afterMs: Math.round(nowMs - this.lastActiveMs) });
+    // The model-need cap's readings were of what the camera showed then; the next look is at
+    // whatever it shows when the next question comes (model-need.ts `forget`). Its rate change
+    // restarts the encoder now, while nobody looks, not when the question is waiting.
+    const before = this.need?.bitrateBps;
+    if (this.need?.forget()) {
+      this.io.log("model-need", { forgot: true, fromBps: before, toBps: this.need.bitrateBps });
+      this.sendRate();
+    }
   }
 
   private sendRate(): void {
@@ -423,10 +448,8 @@ export class AiAgent {
         return;
       }
       let result = await this.ask(text);
-      // (Below the top of the model-need ladder the cap goes up instead and the second look is
-      // at the higher rate, from its keyframe: one more look, not two.)
-      const needBelowTop = this.need !== null && this.need.bitrateBps < this.options.normalRate.maxBitrateBps;
-      if (resumed && result.cannotAnswer && result.readability === 0 && !needBelowTop) {
+      // (A resume is always at the top of the model-need ladder: going idle forgot the cap.)
+      if (resumed && result.cannotAnswer && result.readability === 0) {
         // The first frames after a keep-alive are coarse: each keep-alive frame had one frame's
         // bits for a second of change, and the stream sharpens over the next few frames at the
         // full rate (offline, 1280x720 at 500 kbps: 14 of 18 read right on the first frame after
@@ -438,13 +461,17 @@ export class AiAgent {
       }
       const raised = this.readNeed(result.readability, result.cannotAnswer);
       // The map covers where the model read (or tried to read) the answer; a model that does not
-      // say where leaves it to the region finder. An answer goes out before the map does.
-      if (!result.cannotAnswer) {
+      // say where leaves it to the region finder. An answer goes out before the map does, unless
+      // the model read it under SHAKY_READABILITY and a map can make it clearer.
+      const first = result;
+      const shaky = !result.cannotAnswer && result.readability !== undefined && result.readability < SHAKY_READABILITY && this.context !== null && this.options.sendMaps !== false;
+      if (!result.cannotAnswer && !shaky) {
         emit(result.text, true);
         this.showFrame(id, result.used, result.box);
         await this.sendMap(rec, text, latest, result.box);
         return;
       }
+      if (shaky) this.io.log("look-again", { id, readability: result.readability });
       await this.sendMap(rec, text, latest, result.box);
       if (rec.mapVersion !== null) {
         // Wait for frames captured after the publisher applied this map, then ask again.
@@ -456,7 +483,7 @@ export class AiAgent {
           if (this.ackedVersion >= rec.mapVersion && newest && newest.arrivalMs > this.ackedAtMs + 300) break;
         }
         this.setState("answering", id);
-        if (this.ackedVersion >= rec.mapVersion) result = await this.ask(text);
+        if (this.ackedVersion >= rec.mapVersion) result = clearer(first, await this.ask(text));
         this.readNeed(result.readability, result.cannotAnswer);
       } else if (raised) {
         // Too unclear at the model-need cap, which has just gone up: ask again from the frames
@@ -464,7 +491,7 @@ export class AiAgent {
         const fresh = await this.freshKeyframe(id);
         if (fresh) {
           this.setState("answering", id);
-          result = await this.ask(text);
+          result = clearer(first, await this.ask(text));
           this.readNeed(result.readability, result.cannotAnswer);
         }
       }

@@ -74,6 +74,26 @@ describe("ModelNeedCap", () => {
     expect(c.bitrateBps).toBe(400_000);
   });
 
+  it("forget() goes back to the top and counts good readings afresh; held levels stay held", () => {
+    const c = new ModelNeedCap(600_000);
+    c.onReading(0.95, 0);
+    c.onReading(0.95, 1); // two in a row: 400
+    c.onReading(0.95, 2);
+    c.onReading(0.95, 3); // 300
+    c.onReading(0.5, 4); // 300 held; back to 400
+    c.onReading(0.95, 5); // one good reading at 400 counted
+    expect(c.bitrateBps).toBe(400_000);
+    expect(c.forget()).toBe(true);
+    expect(c.bitrateBps).toBe(600_000);
+    expect(c.forget()).toBe(false);
+    c.onReading(0.95, 6); // the count started again: one is not enough
+    expect(c.bitrateBps).toBe(600_000);
+    c.onReading(0.95, 7);
+    c.onReading(0.95, 8);
+    c.onReading(0.95, 9);
+    expect(c.bitrateBps).toBe(400_000); // 300 is still held
+  });
+
   it("refuses options that make no ladder", () => {
     expect(() => new ModelNeedCap(0)).toThrow(/maxBps/);
     expect(() => new ModelNeedCap(600_000, { target: 0 })).toThrow(/target/);

@@ -14,7 +14,12 @@
  *  - a reading under `target` (0.8) steps up one level, and a reading of 0 (too unclear to read,
  *    or no text found) goes to the top at once; the level that read badly is not probed again for
  *    `holdMs` (a miss costs an answer, so the walk does not keep paying for the same lesson);
- *  - between the two it holds.
+ *  - between the two it holds;
+ *  - `forget()` goes back to the top: vision on demand calls it when the video idles, because the
+ *    next look is at whatever the camera shows then, which no reading rated (bench:whole-call,
+ *    a new sign every 30 s: keeping the level learned on the last sign, the first look at the next
+ *    one failed and looked again at the higher rate, 2-3 s more for that answer; held levels stay
+ *    held).
  * Readings that are not a number in [0, 1] are ignored (counted), so a model that reports garbage
  * leaves the cap where it is; with no readings at all the cap stays where it started (the top).
  *
@@ -79,6 +84,14 @@ export class ModelNeedCap {
   /** The ladder in use, lowest first. */
   get ladderBps(): readonly number[] {
     return this.levels;
+  }
+
+  /** Back to the top of the ladder, with no good readings counted; returns whether the cap moved. */
+  forget(): boolean {
+    const before = this.level;
+    this.level = this.levels.length - 1;
+    this.goodInARow = 0;
+    return this.level !== before;
   }
 
   /** A readability reading from an answer given at the current cap; returns whether the cap moved. */

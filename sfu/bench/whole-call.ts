@@ -8,7 +8,8 @@
  *   always-on      today's call: the video at the configured rate all the time;
  *   on-demand      vision on demand: a keep-alive between questions, full rate on a question;
  *   model-need     the model-need cap alone (the rate walks down while the model reads with margin);
- *   on-demand+need both.
+ *   on-demand+need both (the cap goes back to the top each time the video idles: the next
+ *                  question looks at a scene no reading rated).
  * Per mode: mean uplink (video and FEC payload the publisher sent, over the whole call), answers
  * right, and question -> answer latency (first and final chunk, p50 and mean, as the publisher sees
  * it), with what vision on demand and the cap did (resume waits, the cap's level at the end).
@@ -52,7 +53,7 @@ Modes:
                   captured after it
   model-need      the model-need cap: the rate walks down a 100-600 kbps ladder while the model
                   reads with margin (readability >= 0.9), up when it reads under 0.8
-  on-demand+need  both
+  on-demand+need  both; the cap goes back to the top whenever the video idles
 
 Options:
   --json              end with one JSON line: {"modes":{"always-on":{"uplinkKbps","accuracy",
@@ -239,7 +240,7 @@ async function run(o: Options): Promise<number> {
   say("whole-call bench: configuration");
   say(`  ${scenesN} scene(s) of ${o.intervalSec} s (one question each, cycling gate / opening time / seat), seed ${o.seed}; 1280x720 15 fps publisher, rate ${o.rateKbps} kbps, region maps ${o.maps ? "on" : "off"}`);
   say(`  modes side by side: ${o.modes.join(", ")}; each its own call server (127.0.0.1, resilient policy, delay-based rate on), one embedded OCR engine for all`);
-  say(`  on-demand: keep-alive at 2 fps (encoder unchanged) from 3 s after an answer; model-need ladder 100/150/200/300/400/600 kbps (capped at the rate), target 0.8, headroom 0.9, hold 120 s`);
+  say(`  on-demand: keep-alive at 2 fps (encoder unchanged) from 3 s after an answer; model-need ladder 100/150/200/300/400/600 kbps (capped at the rate), target 0.8, headroom 0.9, hold 120 s, back to the top when the video idles`);
   say(`  machine: ${cpus().length} CPU(s) (${cpus()[0]?.model ?? "?"}), Node ${process.version}, ffmpeg ${ffmpeg.path} (${ffmpeg.source})`);
   const dir = mkdtempSync(join(tmpdir(), "bench-whole-call-"));
   const engine = new WorkerOcrEngine({});
