@@ -10,7 +10,10 @@
  * only grows (after ~15 s the ICE consent checks, stuck in it too, fail the connection).
  *
  * Measured (2-core machine): on, the estimate fell to ~200 kbps 3 s in and the publisher sent
- * 140-212 kbps over the last seconds (the queue drained); off, 525-582 kbps.
+ * 140-212 kbps over the last seconds (the queue drained); off, 525-582 kbps. The estimate saws
+ * between ~100 kbps (its floor) and the link's rate, and the question may come at the floor with
+ * no region map yet: there the sign reads at 0.2-0.7 and once read "KA2" (CI), so the agent looks
+ * again through a map at any answer read under 0.8 (agent.ts SHAKY_READABILITY).
  * Figures are printed; no wall-clock bounds.
  */
 import { describe, expect, it } from "vitest";
