@@ -204,6 +204,24 @@ describe("AiAgent vision on demand", () => {
     expect(st.resumeWaitMs[0]).toBeLessThanOrEqual(120);
   });
 
+  it("after a resume, an answer read under 0.8 is looked at again a little later, from newer frames", async () => {
+    const t = ratedSetup({ readings: [0.6, 0.95] });
+    t.advance(6000);
+    t.agent.tick(6000);
+    t.advance(9500);
+    await t.agent.onQuestion("q1", "What gate is shown?");
+    expect(t.asks()).toBe(2);
+    const firstNewest = Math.max(...t.seen[0]!.map((f) => f.arrivalMs));
+    expect(Math.min(...t.seen[1]!.map((f) => f.arrivalMs))).toBeGreaterThanOrEqual(firstNewest + 300);
+    // Read with margin after the resume: one look.
+    const u = ratedSetup({ readings: [0.85] });
+    u.advance(6000);
+    u.agent.tick(6000);
+    u.advance(9500);
+    await u.agent.onQuestion("q1", "What gate is shown?");
+    expect(u.asks()).toBe(1);
+  });
+
   it("does not idle while a question is open, and lingers after the answer", async () => {
     const t = ratedSetup();
     t.advance(4900);

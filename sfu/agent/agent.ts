@@ -166,7 +166,8 @@ const FRESH_SLACK_MS = 100;
 const RESUME_SETTLE_MS = 300;
 /**
  * An answer the model read under this readability (ReCapABR's "readable" mark, as the model-need
- * cap's target) gets a second look through a region map when maps are on, before it goes out:
+ * cap's target) gets a second look before it goes out: a little later after a resume of vision
+ * on demand (the stream is still sharpening), and through a region map when maps are on:
  * without a map, the relay sign at 100 kbps read at 0.2-0.7 and once as "KA2" for "K42" (the
  * delay-based rate control's test, CI, stop 20); through the map, 0.91-1.0 at 100-200 kbps.
  */
@@ -178,6 +179,11 @@ interface AskOutcome {
   readonly used: StoredFrame[];
   readonly box: NormalizedBox | null;
   readonly readability: number | undefined;
+}
+
+/** An answer the model gave but read under SHAKY_READABILITY. */
+function shakyRead(r: AskOutcome): boolean {
+  return !r.cannotAnswer && r.readability !== undefined && r.readability < SHAKY_READABILITY;
 }
 
 /**
@@ -449,22 +455,25 @@ export class AiAgent {
       }
       let result = await this.ask(text);
       // (A resume is always at the top of the model-need ladder: going idle forgot the cap.)
-      if (resumed && result.cannotAnswer && result.readability === 0) {
+      const unreadable = result.cannotAnswer && result.readability === 0;
+      if (resumed && (unreadable || shakyRead(result))) {
         // The first frames after a keep-alive are coarse: each keep-alive frame had one frame's
         // bits for a second of change, and the stream sharpens over the next few frames at the
         // full rate (offline, 1280x720 at 500 kbps: 14 of 18 read right on the first frame after
-        // a 1 fps keep-alive, 18 of 18 four frames later). Too unclear: look again a little later.
+        // a 1 fps keep-alive, 18 of 18 four frames later). Too unclear, or read under
+        // SHAKY_READABILITY ("I5B" for 15B, "1.09 AM" for 1:09, bench:whole-call seed 3): look
+        // again a little later and give the clearer-read answer.
         this.setState("looking", id);
         await this.waitForNewerFrames(RESUME_SETTLE_MS);
         this.setState("answering", id);
-        result = await this.ask(text);
+        result = clearer(result, await this.ask(text));
       }
       const raised = this.readNeed(result.readability, result.cannotAnswer);
       // The map covers where the model read (or tried to read) the answer; a model that does not
       // say where leaves it to the region finder. An answer goes out before the map does, unless
       // the model read it under SHAKY_READABILITY and a map can make it clearer.
       const first = result;
-      const shaky = !result.cannotAnswer && result.readability !== undefined && result.readability < SHAKY_READABILITY && this.context !== null && this.options.sendMaps !== false;
+      const shaky = shakyRead(result) && this.context !== null && this.options.sendMaps !== false;
       if (!result.cannotAnswer && !shaky) {
         emit(result.text, true);
         this.showFrame(id, result.used, result.box);
