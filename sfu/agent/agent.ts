@@ -463,8 +463,11 @@ export class AiAgent {
         // a 1 fps keep-alive, 18 of 18 four frames later). Too unclear, or read under
         // SHAKY_READABILITY ("I5B" for 15B, "1.09 AM" for 1:09, bench:whole-call seed 3): look
         // again a little later and give the clearer-read answer.
+        this.io.log("look-again", { id, why: "resume", readability: result.readability ?? null });
         this.setState("looking", id);
-        await this.waitForNewerFrames(RESUME_SETTLE_MS);
+        // Frames that came while the model read are already RESUME_SETTLE_MS further into the
+        // resume: no need to wait for more when they are there.
+        await this.waitForFramesFrom(Math.max(0, ...result.used.map((f) => f.arrivalMs)) + RESUME_SETTLE_MS);
         this.setState("answering", id);
         result = clearer(result, await this.ask(text));
       }
@@ -480,7 +483,7 @@ export class AiAgent {
         await this.sendMap(rec, text, latest, result.box);
         return;
       }
-      if (shaky) this.io.log("look-again", { id, readability: result.readability });
+      if (shaky) this.io.log("look-again", { id, why: "map", readability: result.readability });
       await this.sendMap(rec, text, latest, result.box);
       if (rec.mapVersion !== null) {
         // Wait for frames captured after the publisher applied this map, then ask again.
@@ -539,9 +542,8 @@ export class AiAgent {
     return fresh ?? null;
   }
 
-  /** Waits until a frame arrives `ms` from now (at most a second longer); answers use frames from then on. */
-  private async waitForNewerFrames(ms: number): Promise<void> {
-    const until = this.io.now() + ms;
+  /** Waits until a frame that arrived at or after `until` is there (at most a second past it); answers use frames from then on. */
+  private async waitForFramesFrom(until: number): Promise<void> {
     while (this.io.now() < until + 1000 && !this.closed) {
       const newest = this.io.recentFrames(1)[0];
       if (newest && newest.arrivalMs >= until) break;

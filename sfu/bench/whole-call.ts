@@ -12,7 +12,8 @@
  *                  question looks at a scene no reading rated).
  * Per mode: mean uplink (video and FEC payload the publisher sent, over the whole call), answers
  * right, and question -> answer latency (first and final chunk, p50 and mean, as the publisher sees
- * it), with what vision on demand and the cap did (resume waits, the cap's level at the end).
+ * it), with what vision on demand and the cap did (resume waits, questions looked at twice and
+ * what their first look read at, the cap's level at the end).
  *
  * The server runs in this process with the embedded OCR engine (shared by the modes' servers);
  * the publishers run in one child Node process (publisher-worker.ts). Prints its configuration,
@@ -151,7 +152,21 @@ interface ModeResult {
   readonly resumes: number;
   readonly resumeWaitMs: { readonly p50: number | null; readonly max: number | null };
   readonly modelNeedKbpsAtEnd: number | null;
+  /** Questions the agent looked at twice (a first look read under 0.8 or not at all), and what the first looks read at. */
+  readonly secondLooks: { readonly count: number; readonly firstReadability: readonly (number | null)[] };
   readonly samples: readonly Asked[];
+}
+
+/** A mode's server log: counts every event (LogCounter) and keeps what each second look's first look read at. */
+class ModeLog extends LogCounter {
+  readonly lookAgain: (number | null)[] = [];
+  override info(name: string, fields: object): void {
+    super.info(name, fields);
+    if (name === "agent.look-again") {
+      const r = (fields as { readability?: unknown }).readability;
+      this.lookAgain.push(typeof r === "number" ? Math.round(r * 100) / 100 : null);
+    }
+  }
 }
 
 const p50 = (xs: readonly number[]): number | null => percentile(xs, 50) ?? null;
@@ -179,7 +194,7 @@ async function renderSession(ffmpeg: string, dir: string, seed: number, scenes: 
 
 async function runMode(
   mode: Mode, slot: number, slots: number, o: Options, file: string, scenes: readonly BenchScene[],
-  fleet: PublisherFleet, server: CallServer, url: string, ffmpeg: string, say: (l: string) => void,
+  fleet: PublisherFleet, server: CallServer, log: ModeLog, url: string, ffmpeg: string, say: (l: string) => void,
 ): Promise<ModeResult> {
   const room = `whole-${mode.replace("+", "-")}`;
   const token = await fetchToken(url, room, `bench-${room}`);
@@ -228,6 +243,7 @@ async function runMode(
     resumes: m?.vision?.resumes ?? 0,
     resumeWaitMs: { p50: r0(p50(waits)), max: waits.length ? Math.max(...waits) : null },
     modelNeedKbpsAtEnd: m?.modelNeedBitrateBps ? Math.round(m.modelNeedBitrateBps / 1000) : null,
+    secondLooks: { count: log.lookAgain.length, firstReadability: [...log.lookAgain] },
     samples,
   };
 }
@@ -246,15 +262,15 @@ async function run(o: Options): Promise<number> {
   const engine = new WorkerOcrEngine({});
   const servers: CallServer[] = [];
   let fleet: PublisherFleet | null = null;
-  const log = new LogCounter();
+  const logs = o.modes.map(() => new ModeLog());
   try {
     const { file, scenes } = await renderSession(ffmpeg.path, dir, o.seed, scenesN, o.intervalSec, say);
     await engine.warmUp();
     fleet = await PublisherFleet.spawn();
     const urls: string[] = [];
-    for (const mode of o.modes) {
+    for (const [i, mode] of o.modes.entries()) {
       const s = new CallServer({
-        secret: SECRET, ffmpeg: ffmpeg.path, model: engine, logger: log,
+        secret: SECRET, ffmpeg: ffmpeg.path, model: engine, logger: logs[i]!,
         regionFinder: { find: (q, f) => engine.textRegionsForQuestion(q, f) },
         modelConcurrency: 2 * engine.workers,
         sendMaps: o.maps,
@@ -268,15 +284,15 @@ async function run(o: Options): Promise<number> {
       urls.push(`ws://127.0.0.1:${addr.port}/ws`);
     }
     say(`[run] ${o.modes.length} call(s) for ${((scenesN * o.intervalSec) / 60).toFixed(1)} min`);
-    const results = await Promise.all(o.modes.map((mode, i) => runMode(mode, i, o.modes.length, o, file, scenes, fleet!, servers[i]!, urls[i]!, ffmpeg.path, say)));
+    const results = await Promise.all(o.modes.map((mode, i) => runMode(mode, i, o.modes.length, o, file, scenes, fleet!, servers[i]!, logs[i]!, urls[i]!, ffmpeg.path, say)));
     const base = results.find((r) => r.mode === "always-on");
     const both = results.find((r) => r.mode === "on-demand+need");
     say("");
-    say("mode              uplink kbps   right   answer p50 / mean   first chunk p50   resumes (wait p50/max)   need at end");
+    say("mode              uplink kbps   right   answer p50 / mean   first chunk p50   resumes (wait p50/max)   2nd looks   need at end");
     for (const r of results) {
       say(
         `${r.mode.padEnd(17)} ${String(r.uplinkKbps).padStart(11)}   ${`${r.right}/${r.asked}`.padStart(5)}   ${`${r.answerMs.p50 ?? "-"} / ${r.answerMs.mean ?? "-"} ms`.padStart(17)}   ${`${r.firstChunkMs.p50 ?? "-"} ms`.padStart(15)}   ` +
-          `${`${r.resumes} (${r.resumeWaitMs.p50 ?? "-"}/${r.resumeWaitMs.max ?? "-"} ms)`.padStart(22)}   ${r.modelNeedKbpsAtEnd === null ? "-" : `${r.modelNeedKbpsAtEnd} kbps`}`,
+          `${`${r.resumes} (${r.resumeWaitMs.p50 ?? "-"}/${r.resumeWaitMs.max ?? "-"} ms)`.padStart(22)}   ${String(r.secondLooks.count).padStart(9)}   ${r.modelNeedKbpsAtEnd === null ? "-" : `${r.modelNeedKbpsAtEnd} kbps`}`,
       );
     }
     let goal: Record<string, unknown> | null = null;
@@ -288,8 +304,10 @@ async function run(o: Options): Promise<number> {
       say("");
       say(`goal (on-demand+need against always-on): uplink ${(saved * 100).toFixed(0)}% less (>= 60%), accuracy ${accDiff >= 0 ? "+" : ""}${accDiff.toFixed(1)} points (>= -2), answer ${latDiff >= 0 ? "+" : ""}${Math.round(latDiff)} ms mean (<= 300): ${goal.met ? "met" : "NOT met"}`);
     }
-    const warns = [...log.events].filter(([, v]) => v.level !== "info");
-    for (const [k, v] of warns) say(`  server ${v.level} ${k} x${v.count}, first: ${v.first}`);
+    for (const [i, log] of logs.entries()) {
+      const warns = [...log.events].filter(([, v]) => v.level !== "info");
+      for (const [k, v] of warns) say(`  server (${o.modes[i]}) ${v.level} ${k} x${v.count}, first: ${v.first}`);
+    }
     for (const e of fleet.events) say(`  publisher ${e.callId ?? "-"} ${e.level} ${e.name}: ${e.message.slice(0, 200)}`);
     say(`total time ${((performance.now() - t0) / 1000).toFixed(0)} s`);
     if (o.json) {
