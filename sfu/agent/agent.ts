@@ -162,7 +162,7 @@ const RESUME_POLL_MS = 20;
  * transit), so vision on demand waits for no fresher picture than always-on would use.
  */
 const FRESH_SLACK_MS = 100;
-/** After a resume, an unreadable first look is tried again on frames this much newer (a few frames at the full rate). */
+/** After a resume, an unreadable or shaky first look is tried again on frames this much newer than its own (a few frames at the full rate). */
 const RESUME_SETTLE_MS = 300;
 /**
  * An answer the model read under this readability (ReCapABR's "readable" mark, as the model-need
