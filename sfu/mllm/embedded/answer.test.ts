@@ -105,6 +105,17 @@ describe("answer extraction", () => {
     expect(ask("What time does it open?", glued)).toBe("7:58 PM");
   });
 
+  it("splits a one-character value off a label of four letters or more, which is also one edit from the label", () => {
+    // "ZONEC" is one insertion from "zone": the fuzzy match must not hide the value glued to it
+    // (bench:network, loss10 context seed 2: "ZONE C" read as "ZONEC" after a keyframe).
+    expect(ask("What is the zone on the sign?", [line("ZONEC", 1100, 40, 110)])).toBe("C");
+    expect(ask("Which platform does the train leave from?", [line("PLATFORM9", 800, 208, 180)])).toBe("9");
+    expect(ask("What level is the car park on?", [line("LEVEL2", 800, 208, 120)])).toBe("2");
+    // A real one-letter slip inside the label still reads as the label ("GATF K42" above); an
+    // English ending is no value ("GATES" has none).
+    expect(ask("What gate number is shown on the sign?", [line("GATES", 800, 208, 90), line("K42", 800, 240, 60)])).toBe("K42");
+  });
+
   it("looks at the next line of the sign when the label stands alone", () => {
     const stacked = [line("GATE", 800, 200, 80), line("K42", 800, 236, 60)];
     expect(ask("What gate number is shown?", stacked)).toBe("K42");

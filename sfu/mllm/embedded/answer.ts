@@ -13,7 +13,7 @@ import type { NormalizedBox } from "../types.ts";
 import { blockColourName, blocksOf, ground, TIE_RATIO, type Block, type Grounding } from "./grounding.ts";
 import { readingOrder, toNormalized, union, type PixelBox, type TextLine } from "./geometry.ts";
 import { analyzeQuestion, labelWords, type QuestionAnalysis, type ValueType } from "./question.ts";
-import { labelPrefixLength, normalizeToken, wordMatch } from "./text-match.ts";
+import { labelPrefixLength, normalizeToken, WORD_MATCH_ONE_EDIT, wordMatch } from "./text-match.ts";
 
 export { analyzeQuestion, extractQuestion, labelWords } from "./question.ts";
 export type { QuestionAnalysis, QuestionKind, ValueType } from "./question.ts";
@@ -106,8 +106,15 @@ export function matchLine(a: QuestionAnalysis, line: TextLine): LineMatch | null
     let at = -1;
     let cut = 0;
     toks.forEach((t, i) => {
-      const s = wordMatch(w, t.text);
-      const p = s === 0 ? labelPrefixLength(w, normalizeToken(t.text)) : 0;
+      let s = wordMatch(w, t.text);
+      const glued = labelPrefixLength(w, normalizeToken(t.text));
+      // A token that starts with the whole label and runs on is the label glued to its value,
+      // even when it is also one edit from the label: "ZONEC" is "ZONE C", not a slip of "ZONE"
+      // (a one-character value after a label of four letters or more: zone, level, platform).
+      // A slip keeps the label's length ("GATF"); an English ending is no value ("GATES").
+      const n = normalizeToken(t.text).length;
+      if (s === WORD_MATCH_ONE_EDIT && glued >= w.length && glued < n) s = 0;
+      const p = s === 0 ? glued : 0;
       const score = s > 0 ? s : p > 0 ? 0.8 : 0;
       if (score > best) [best, at, cut] = [score, i, p];
     });

@@ -65,6 +65,9 @@ export function equalButLookAlikes(questionWord: string, token: string): boolean
   return true;
 }
 
+/** wordMatch's score for a token one OCR slip (an edit) away from the question word. */
+export const WORD_MATCH_ONE_EDIT = 0.75;
+
 /** How a question word matches one OCR token, 0 when it does not. */
 export function wordMatch(questionWord: string, token: string): number {
   const q = questionWord.toLowerCase();
@@ -74,7 +77,7 @@ export function wordMatch(questionWord: string, token: string): number {
   if (equalButLookAlikes(q, t)) return 0.8;
   if (stem(q) === stem(t)) return 0.9;
   // One OCR slip, only in longer words: in 3-letter words one edit turns most words into others.
-  if (q.length >= 4 && t.length >= 4 && (withinOneEdit(q, t) || withinOneEdit(stem(q), stem(t)))) return 0.75;
+  if (q.length >= 4 && t.length >= 4 && (withinOneEdit(q, t) || withinOneEdit(stem(q), stem(t)))) return WORD_MATCH_ONE_EDIT;
   return 0;
 }
 
