@@ -78,12 +78,30 @@ export interface PolicyPlan {
   readonly fec: { readonly lossRate: number; readonly targetFrameLoss: number } | null;
 }
 
+/** libwebrtc's cap on the protection overhead it takes out of the encoder's rate (FecControllerDefault's overhead_threshold). */
+const MAX_PROTECTION_SHARE = 0.5;
+
+/**
+ * The share of the sender's rate its encoder gets when lost packets are retransmitted: libwebrtc
+ * takes the protection it sent over the last second (retransmissions and FEC, over all it sent)
+ * out of the estimate before the encoder sees it (modules/video_coding/fec_controller_default.cc,
+ * UpdateFecRates: "Source coding rate: total rate - protection overhead", at most 50%). With each
+ * packet lost with probability p and resent until it arrives, the sender sends 1 / (1 - p) per
+ * packet and the retransmissions are p of all it sends: the encoder gets 1 - p. The classic sender
+ * so stays within the same cap as the resilient one, whose parity comes out of it too; before,
+ * its retransmissions went on top (bench:network loss10: 721 kbps on the link against a 600 cap).
+ */
+export function retransmissionMediaShare(lossRate: number): number {
+  if (!(lossRate >= 0 && lossRate < 1)) throw new RangeError(`lossRate must be in [0, 1), got ${lossRate}`);
+  return 1 - Math.min(lossRate, MAX_PROTECTION_SHARE);
+}
+
 /** What each policy's sender and receiver do under a condition. */
 export function planFor(policy: PolicyName, condition: NetworkConditionSpec, s: NetworkBenchSettings): PolicyPlan {
   const base = { codec: s.codec, width: s.width, height: s.height, bitrateBps: s.bitrateBps };
   if (policy === "classic") {
     return {
-      sender: { ...base, fps: s.maxFps, mode: "gop" },
+      sender: { ...base, bitrateBps: Math.round(s.bitrateBps * retransmissionMediaShare(condition.knownLossRate)), fps: s.maxFps, mode: "gop" },
       maxWaitMs: condition.rttMs + s.classicExtraWaitMs,
       nackRetries: { intervalMs: Math.max(1, condition.rttMs), maxRetries: s.nackMaxRetries },
       fec: null,
@@ -202,9 +220,11 @@ export function simulatePlan(a: {
 }): Promise<SimulationResult> {
   const { source, condition, policy, plan, settings: s } = a;
   const fec = plan.fec;
-  // The parity comes out of the cap: the encoder gets the media share at the current cap.
+  // The parity, or the retransmissions, come out of the cap: the encoder gets the media share at
+  // the current cap.
   const mediaBps = (capBps: number) => Math.round(
-    fec ? capBps * fecMediaShare({ bitrateBps: capBps, fps: plan.sender.fps, lossRate: fec.lossRate, targetFrameLoss: fec.targetFrameLoss }) : capBps,
+    fec ? capBps * fecMediaShare({ bitrateBps: capBps, fps: plan.sender.fps, lossRate: fec.lossRate, targetFrameLoss: fec.targetFrameLoss })
+    : plan.nackRetries ? capBps * retransmissionMediaShare(condition.knownLossRate) : capBps,
   );
   const rateLoop = s.rateControl === "gcc"
     ? { receiver: new ReceiverRate({ maxBps: s.bitrateBps }), sender: new SenderRate(s.bitrateBps, mediaBps, 500, s.congestionWindow ? new CongestionWindow(s.congestionWindow) : null), warmupMs: s.warmupMs, pacingFactor: s.pacingFactor }

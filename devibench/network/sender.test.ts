@@ -5,7 +5,9 @@ import { describe, expect, it } from "vitest";
 import { resolveFfmpeg } from "../../encoder/ffmpeg/resolve.ts";
 import { runFfmpeg } from "../../encoder/ffmpeg/run.ts";
 import type { Sample } from "../types.ts";
-import { regionGroups } from "./run-clip.ts";
+import { parseCondition } from "./conditions.ts";
+import { defaultNetworkSettings } from "./link-frames.ts";
+import { planFor, regionGroups, retransmissionMediaShare } from "./run-clip.ts";
 import { ClipEncoder, decodeReleased, shiftRoiSchedule } from "./sender.ts";
 
 const rect = (x: number) => ({ x, y: 0, width: 16, height: 16, qpOffset: -6 });
@@ -37,6 +39,30 @@ describe("regionGroups", () => {
 
   it("context without a ground-truth region is an error naming the sample", () => {
     expect(() => regionGroups([{ id: "x", regions: [] } as unknown as Sample], "context")).toThrow(/sample x/);
+  });
+});
+
+describe("planFor: the encoder's share of the cap", () => {
+  const s = defaultNetworkSettings("ffmpeg", "h264", 1280, 720, 600_000, 1, "/nonexistent");
+
+  it("classic: retransmissions come out of the cap (libwebrtc), so its encoder gets 1 - p of it on a lossy link", () => {
+    expect(planFor("classic", parseCondition("loss=0.1,rtt=100"), s).sender.bitrateBps).toBe(540_000);
+    expect(planFor("classic", parseCondition("loss=0.05,rtt=100"), s).sender.bitrateBps).toBe(570_000);
+    // No random loss configured (a trace's queue drops are not known in advance): the whole cap.
+    expect(planFor("classic", parseCondition("rate=300000,rtt=100"), s).sender.bitrateBps).toBe(600_000);
+  });
+
+  it("resilient: the parity's share, less than classic's at the same loss", () => {
+    const r = planFor("resilient", parseCondition("loss=0.1,rtt=100"), s);
+    expect(r.fec).not.toBeNull();
+    expect(r.sender.bitrateBps).toBeLessThan(540_000);
+  });
+
+  it("takes at most half for protection, and refuses a loss rate outside [0, 1)", () => {
+    expect(retransmissionMediaShare(0)).toBe(1);
+    expect(retransmissionMediaShare(0.8)).toBe(0.5);
+    expect(() => retransmissionMediaShare(1)).toThrow(/lossRate/);
+    expect(() => retransmissionMediaShare(Number.NaN)).toThrow(/lossRate/);
   });
 });
 
