@@ -60,7 +60,10 @@ async function meanRates(p: HeadlessPublisher, ms: number): Promise<{ bps: numbe
 
 describe("vision on demand in a call", () => {
   it("idles the publisher at 2 fps without restarting its encoder, and a question brings the full rate back and is answered from a fresh frame", async () => {
-    const { server, publisher, events } = await startCall({ visionOnDemand: { lingerMs: 1500, idleFramerate: 2 } });
+    // GCC's delay-based estimate is off, as in the test below: it can fall on this loaded machine
+    // (the server's event loop lags), and its rate change restarts the encoder, which is not what
+    // this test looks for (a restart counted during the idle: 4 instead of 3, one run in six).
+    const { server, publisher, events } = await startCall({ delayBasedRate: false, visionOnDemand: { lingerMs: 1500, idleFramerate: 2 } });
     const first = await answer(publisher, "What gate number is shown on the sign?");
     expect(first).toContain("R57");
     const active = await meanRates(publisher, 1500);
@@ -85,9 +88,14 @@ describe("vision on demand in a call", () => {
   });
 
   it("the model-need cap lowers the rate target after answers the engine read well, and says it binds", async () => {
-    // Target and headroom at 0.5: every answer read at all steps the cap down (the walk itself
+    // Target and headroom at 0.05: every answer read at all steps the cap down (the walk itself
     // is unit-tested; here the plumbing: reading -> cap -> rate target -> publisher -> metrics).
-    const { server, publisher } = await startCall({ modelNeed: { target: 0.5, headroom: 0.5, stepDownAfter: 1 } });
+    // At 0.5 a right answer read at 0.45 (the weakest character of the sign's other lines counts)
+    // stepped back up, and the cap ended at 600 kbps. GCC's delay-based estimate is off: on this
+    // loaded 2-core machine the server's event loop lags 23-47 ms (p99) and up to 130 ms, idle or
+    // answering, and the estimate read that as a queue and fell under 300 kbps in some runs (bound
+    // by "delay"); the estimate has its own tests (tests/network/rate-control.test.ts).
+    const { server, publisher } = await startCall({ delayBasedRate: false, modelNeed: { target: 0.05, headroom: 0.05, stepDownAfter: 1 } });
     for (const q of ["What gate number is shown on the sign?", "Which seat is written on the sign?"]) {
       const a = await answer(publisher, q);
       expect(a).toMatch(/R57|27C/);
