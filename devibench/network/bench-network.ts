@@ -43,7 +43,9 @@ const HELP = `usage: npm run bench:network -- [options]
                      (default) or off
   --window-queue MS  the queue the congestion window accepts (default 100 ms)
   --clips N          clips of the synthetic set (seed 1), 1..10 (default 10)
-  --bitrate KBPS     sender bitrate for both policies (default 600)
+  --bitrate KBPS     sender bitrate for both policies (default 600); on a lossy link the
+                     resilient sender's parity and the classic sender's retransmissions come out
+                     of it (classic's encoder gets 1 - loss of it, as libwebrtc's)
   --codec C          h264 (default, as the publisher) or vp8
   --method M         baseline (no region map) or context (the question's ground-truth region map,
                      planned as DeViBench's context method); default both, each reported
