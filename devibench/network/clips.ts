@@ -1,6 +1,7 @@
 /**
  * The clips bench:network and its calibration (intra-floor.ts) run on: the synthetic DeViBench
- * set (seed 1, 10 clips of 5 s at 1280x720), text questions only (the embedded engine reads text).
+ * set (seed 1, clips of 5 s at 1280x720: the first `count`, 10 by default), text questions only
+ * (the embedded engine reads text).
  */
 import { existsSync } from "node:fs";
 import { basename, join } from "node:path";
@@ -9,10 +10,13 @@ import type { Sample } from "../types.ts";
 import type { ClipInput } from "./run-clip.ts";
 
 export async function loadBenchClips(ffmpeg: string, cacheRoot: string, count: number, log: (line: string) => void): Promise<ClipInput[]> {
-  const setDir = join(cacheRoot, basename(defaultSyntheticDir(1, 10)));
+  // Clip n of a set depends only on the seed and n, so the first 10 clips of a larger set are the
+  // 10-clip set's: a run with more clips adds clips and keeps the figures of the first ten comparable.
+  const size = Math.max(10, count);
+  const setDir = join(cacheRoot, basename(defaultSyntheticDir(1, size)));
   if (!existsSync(join(setDir, "manifest.json"))) {
     log(`generating the synthetic set in ${setDir}`);
-    await generateSyntheticSet(ffmpeg, setDir, { seed: 1, clips: 10 }, (done, total) => log(`  clip ${done}/${total}`));
+    await generateSyntheticSet(ffmpeg, setDir, { seed: 1, clips: size }, (done, total) => log(`  clip ${done}/${total}`));
   }
   const byClip = new Map<string, Sample[]>();
   for (const s of loadSyntheticSet(setDir)) {
