@@ -58,6 +58,8 @@ describe("syntheticClips", () => {
     expect(syntheticClips({ seed: 3, clips: 8 })).toEqual(clips);
     expect(syntheticClips({ seed: 3, clips: 8 }).map((c) => clipFilterGraph(c.spec))).toEqual(clips.map((c) => clipFilterGraph(c.spec)));
     expect(syntheticClips({ seed: 4, clips: 8 })).not.toEqual(clips);
+    // A larger set starts with the smaller one's clips (bench:network --clips compares on them).
+    expect(syntheticClips({ seed: 3, clips: 20 }).slice(0, 8)).toEqual(clips);
     // Every word drawn passes drawtext's escaping (which refuses anything unsafe).
     for (const c of fifty) expect(() => clipFilterGraph(c.spec, { exists: () => true })).not.toThrow();
   });
