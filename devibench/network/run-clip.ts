@@ -224,7 +224,7 @@ export function simulatePlan(a: {
   // the current cap.
   const mediaBps = (capBps: number) => Math.round(
     fec ? capBps * fecMediaShare({ bitrateBps: capBps, fps: plan.sender.fps, lossRate: fec.lossRate, targetFrameLoss: fec.targetFrameLoss })
-    : plan.nackRetries ? capBps * retransmissionMediaShare(condition.knownLossRate) : capBps,
+    : policy === "classic" ? capBps * retransmissionMediaShare(condition.knownLossRate) : capBps,
   );
   const rateLoop = s.rateControl === "gcc"
     ? { receiver: new ReceiverRate({ maxBps: s.bitrateBps }), sender: new SenderRate(s.bitrateBps, mediaBps, 500, s.congestionWindow ? new CongestionWindow(s.congestionWindow) : null), warmupMs: s.warmupMs, pacingFactor: s.pacingFactor }

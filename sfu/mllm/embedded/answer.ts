@@ -107,13 +107,13 @@ export function matchLine(a: QuestionAnalysis, line: TextLine): LineMatch | null
     let cut = 0;
     toks.forEach((t, i) => {
       let s = wordMatch(w, t.text);
-      const glued = labelPrefixLength(w, normalizeToken(t.text));
+      const token = normalizeToken(t.text);
+      const glued = labelPrefixLength(w, token);
       // A token that starts with the whole label and runs on is the label glued to its value,
       // even when it is also one edit from the label: "ZONEC" is "ZONE C", not a slip of "ZONE"
       // (a one-character value after a label of four letters or more: zone, level, platform).
       // A slip keeps the label's length ("GATF"); an English ending is no value ("GATES").
-      const n = normalizeToken(t.text).length;
-      if (s === WORD_MATCH_ONE_EDIT && glued >= w.length && glued < n) s = 0;
+      if (s === WORD_MATCH_ONE_EDIT && glued >= w.length && glued < token.length) s = 0;
       const p = s === 0 ? glued : 0;
       const score = s > 0 ? s : p > 0 ? 0.8 : 0;
       if (score > best) [best, at, cut] = [score, i, p];
