@@ -30,6 +30,7 @@ import { ContextEngine, type RegionFinder } from "../agent/context-engine.ts";
 import { FairScheduler } from "../agent/scheduler.ts";
 import { answerFramePicture, shrinkFrame } from "./answer-frame.ts";
 import { frameRateTarget, PacketLossWindow, type FrameRateTargetOptions } from "../media/frame-rate-target.ts";
+import { LoopStallWatch } from "../media/gcc/loop-stalls.ts";
 import { receivePolicyByName, resilientPolicy, type ReceivePolicyName } from "../media/receive-policy.ts";
 import type { MllmClient } from "../mllm/types.ts";
 import type { FromPublisherMessage } from "../protocol/datachannel.ts";
@@ -143,6 +144,8 @@ export interface CallMetrics {
   readonly delayBitrateBps: number | null;
   /** The over-use detector's signal (draft-ietf-rmcat-gcc-02 §5.4). */
   readonly delayUsage: "normal" | "overuse" | "underuse" | null;
+  /** Packets read behind a stall of the server's event loop, whose arrival time the estimate left out (loop-stalls.ts). */
+  readonly delayUntimedPackets: number | null;
   /**
    * The ceiling that sets the rate target: the configured rate ("agent": normal, or mapped while a
    * map is applied), the model's need ("model"), the loss-based or the delay-based estimate.
@@ -208,6 +211,8 @@ export class CallServer {
   private readonly participants = new Map<string, Participant>();
   private readonly log: Logger;
   private readonly clock: () => number;
+  /** The event loop's stalls, so that packets read behind one give GCC no delay sample (loop-stalls.ts). */
+  private readonly loopStalls: LoopStallWatch | null;
   private readonly policyName: ReceivePolicyName;
   /** Shares the model between rooms (every agent's model calls go through it). */
   readonly scheduler: FairScheduler;
@@ -224,6 +229,7 @@ export class CallServer {
     // Epoch-based and monotonic: region maps carry valid-until times the publisher compares with
     // its own clock, so both sides must count from the epoch (NTP keeps hosts close enough).
     this.clock = o.clock ?? (() => performance.timeOrigin + performance.now());
+    this.loopStalls = (o.delayBasedRate ?? true) ? new LoopStallWatch({ clock: this.clock }) : null;
     this.http = createServer((req, res) => this.route(req, res));
     this.signaling = new SignalingServer({
       secret: o.secret,
@@ -253,7 +259,9 @@ export class CallServer {
   }
 
   async listen(port = 0, host = "127.0.0.1"): Promise<AddressInfo> {
-    return this.signaling.listen(port, host);
+    const addr = await this.signaling.listen(port, host);
+    this.loopStalls?.start();
+    return addr;
   }
 
   get participantCount(): number {
@@ -275,6 +283,7 @@ export class CallServer {
       ...(this.policyName === "resilient" && (this.o.fec ?? true) ? { fecPolicy: resilientPolicy({ fec: true }) } : {}),
       ...(this.o.frameWaitMs !== undefined ? { frameWaitMs: this.o.frameWaitMs } : {}),
       ...((this.o.delayBasedRate ?? true) ? { delayBased: { minBps: Math.min(100_000, mappedRate.maxBitrateBps), maxBps: normalRate.maxBitrateBps } } : {}),
+      ...(this.loopStalls ? { untimedRead: (nowMs: number) => this.loopStalls!.untimed(nowMs) } : {}),
       onDelayEstimateDrop: (bps) => {
         // GCC's receiver sends REMB at once when its estimate falls (draft-ietf-rmcat-gcc-02 §5.6),
         // not at the next tick: a queue grows by the second.
@@ -481,6 +490,7 @@ export class CallServer {
       linkBitrateBps: Math.round(p.link.bitrateBps),
       delayBitrateBps: delay ? delay.estimateBps : null,
       delayUsage: delay ? delay.usage : null,
+      delayUntimedPackets: delay ? delay.untimedPackets : null,
       rateBoundBy: this.boundBy(p, delay?.estimateBps ?? null),
       modelNeedBitrateBps: rate.modelNeedBps,
       vision: this.o.visionOnDemand ? { idle: rate.visionIdle, resumes: rate.resumes, resumeWaitMs: rate.resumeWaitMs } : null,
@@ -534,6 +544,7 @@ export class CallServer {
   }
 
   async close(): Promise<void> {
+    this.loopStalls?.stop();
     await this.signaling.close();
     for (const p of this.participants.values()) clearInterval(p.timer);
     await Promise.all([...this.participants.values()].map((p) => p.media.close()));

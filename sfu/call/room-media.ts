@@ -72,6 +72,13 @@ export interface ParticipantMediaOptions {
    * abs-send-time; without them none is run.
    */
   readonly delayBased?: { readonly minBps: number; readonly maxBps: number };
+  /**
+   * Whether a packet read at this time may have waited behind a stall of the event loop (the
+   * server's LoopStallWatch, sfu/media/gcc/loop-stalls.ts): its arrival time then stays out of the
+   * delay-based estimate. Transport-wide feedback still reports it as read (the format has no way
+   * to say "arrival unknown", and leaving it out would read as a loss). Absent: every read is timed.
+   */
+  readonly untimedRead?: (nowMs: number) => boolean;
   /** The delay-based estimate fell (by 3% or more since last told), so the caller can act before its next tick. */
   readonly onDelayEstimateDrop?: (bps: number) => void;
 }
@@ -287,7 +294,8 @@ export class ParticipantMedia {
     if (sendMs === null) return;
     this.delayPackets++;
     // The RTP header and payload; UDP, SRTP and IP overhead are the same for every packet.
-    const bps = this.delay.onPacket(sendMs, this.o.clock(), 12 + rtp.payload.length);
+    const now = this.o.clock();
+    const bps = this.delay.onPacket(sendMs, now, 12 + rtp.payload.length, undefined, this.o.untimedRead?.(now) ?? false);
     if (bps <= 0.97 * this.delayToldBps) {
       this.delayToldBps = bps;
       this.o.onDelayEstimateDrop?.(bps);

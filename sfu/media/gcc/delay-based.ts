@@ -46,6 +46,8 @@ export interface DelayBasedSnapshot {
   readonly thresholdMs: number;
   readonly modifiedTrendMs: number;
   readonly resets: number;
+  /** Packets whose arrival time was left out (`onPacket`'s `untimed`). */
+  readonly untimedPackets: number;
   /** One-way delay above the base delay (the sender's and receiver's clocks need not agree: only the difference counts), ms; null before a packet. */
   readonly queueMs: number | null;
 }
@@ -57,6 +59,8 @@ export class DelayBasedEstimator {
   private readonly window: { arrivalMs: number; bytes: number }[] = [];
   private windowBytes = 0;
   private resetsSeen = 0;
+  /** Packets whose arrival time was not used (`untimed`). */
+  untimedPackets = 0;
   private readonly rateWindowMs: number;
   private readonly maxWindowPackets: number;
   private readonly queueTargetMs: number;
@@ -107,10 +111,21 @@ export class DelayBasedEstimator {
   /**
    * One packet: sent at `sendMs` (sender's clock), arrived at `arrivalMs` (receiver's clock).
    * Runs the rate controller when the packet completes a group. Returns the estimate.
+   *
+   * `untimed`: the receiver knows `arrivalMs` may be late by an unknown amount (it could not read
+   * its socket: loop-stalls.ts). The packet counts as received bytes, but its time goes neither
+   * into the groups (they start afresh after it) nor into the queue level. A stalled reader makes
+   * packets look delayed and then bunched, and GCC reads that as a queue building (§5.4): on a
+   * loaded server the estimate fell under 300 kbps on localhost.
    */
-  onPacket(sendMs: number, arrivalMs: number, bytes: number, rttMs = 100): number {
+  onPacket(sendMs: number, arrivalMs: number, bytes: number, rttMs = 100, untimed = false): number {
     if (!Number.isFinite(arrivalMs) || !Number.isFinite(sendMs) || !(bytes >= 0) || !Number.isFinite(bytes)) return this.estimateBps;
     this.countArrival(arrivalMs, bytes);
+    if (untimed) {
+      this.untimedPackets++;
+      this.arrival.interrupt();
+      return this.estimateBps;
+    }
     const g = this.arrival.add(sendMs, arrivalMs, bytes);
     if (this.arrival.resets !== this.resetsSeen) {
       // The clocks jumped: the trendline's points and the base delay belong to the old clock.
@@ -144,6 +159,7 @@ export class DelayBasedEstimator {
       thresholdMs: this.detector.threshold,
       modifiedTrendMs: this.detector.modifiedTrend,
       resets: this.arrival.resets,
+      untimedPackets: this.untimedPackets,
       queueMs: this.queueMs === null ? null : Math.round(this.queueMs),
     };
   }

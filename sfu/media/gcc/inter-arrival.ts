@@ -104,6 +104,16 @@ export class InterArrival {
     return arrivalGap >= 0 && arrivalGap <= this.burstMs && delayVariation < 0 && arrivalMs - g.firstArrivalMs < 100;
   }
 
+  /**
+   * The next packets' arrival times cannot be compared with the ones before (the receiver could
+   * not read its socket for a while, so the arrivals it saw are late by an unknown amount): the
+   * groups start afresh with the next packet, without counting a reset (the clocks did not move).
+   */
+  interrupt(): void {
+    this.previous = null;
+    this.current = null;
+  }
+
   private restart(sendMs: number, arrivalMs: number, bytes: number): void {
     this.resets++;
     this.previous = null;
