@@ -73,7 +73,9 @@ describe("packetizeH264", () => {
   it("packetizeH264, NAL larger than mtu, sends FU-A with NRI copied and S/E on the ends", () => {
     const nal = randomNal(mulberry32(2), 250, 5, 2);
     const payloads = packetizeH264(joinAnnexB([nal]), { mtu: 100 });
-    expect(payloads.map((p) => p.length)).toEqual([100, 100, 55]); // 249 body bytes: 98 + 98 + 53
+    // 249 body bytes need three fragments (98 fit one); cut about equally (split.ts): 83 each.
+    expect(payloads.map((p) => p.length)).toEqual([85, 85, 85]);
+    expectSameBytes(depacketizeH264(payloads), joinAnnexB([nal]));
     expect(payloads.map((p) => p[0])).toEqual([0x5c, 0x5c, 0x5c]); // F=0 NRI=2 type 28
     expect(payloads.map((p) => p[1])).toEqual([0x85, 0x05, 0x45]); // S / - / E, type 5
   });
@@ -101,7 +103,7 @@ describe("packetizeH264", () => {
     const pps = randomNal(mulberry32(6), 4, 8);
     const idr = randomNal(mulberry32(7), 250, 5, 3);
     const payloads = packetizeH264(joinAnnexB([sps, pps, idr]), { mtu: 100 });
-    expect(payloads.map((p) => [p[0]! & 0x1f, p.length])).toEqual([[24, 1 + 2 + 12 + 2 + 4], [28, 100], [28, 100], [28, 55]]);
+    expect(payloads.map((p) => [p[0]! & 0x1f, p.length])).toEqual([[24, 1 + 2 + 12 + 2 + 4], [28, 85], [28, 85], [28, 85]]);
     expectSameBytes(depacketizeH264(payloads), joinAnnexB([sps, pps, idr]));
   });
 

@@ -16,6 +16,7 @@
  */
 import { EncoderError } from "../errors.ts";
 import { DEFAULT_RTP_MTU } from "./vp8.ts";
+import { splitAboutEqually } from "./split.ts";
 
 export const NAL_TYPE = {
   slice: 1,
@@ -177,14 +178,16 @@ export function packetizeH264(accessUnit: Uint8Array, opts: H264PacketizeOptions
     // §5.8: the FU indicator keeps F and NRI of the NAL header with type 28; the FU header keeps
     // the original type. The NAL header byte itself is not sent, it is rebuilt from these two.
     const indicator = (nal[0]! & 0xe0) | NAL_TYPE.fuA;
-    const room = mtu - 2;
-    for (let offset = 1; offset < nal.length; offset += room) {
-      const end = Math.min(offset + room, nal.length);
+    // Fragments about equal in size (split.ts), not full ones and a short last one.
+    let offset = 1;
+    for (const size of splitAboutEqually(nal.length - 1, mtu - 2)) {
+      const end = offset + size;
       const out = new Uint8Array(2 + end - offset);
       out[0] = indicator;
       out[1] = (offset === 1 ? 0x80 : 0) | (end === nal.length ? 0x40 : 0) | type; // S, E, R=0
       out.set(nal.subarray(offset, end), 2);
       payloads.push(out);
+      offset = end;
     }
   }
   flush();

@@ -23,6 +23,7 @@
  * Pure module (no Node imports): the browser client can reuse it.
  */
 import { EncoderError } from "../errors.ts";
+import { splitAboutEqually } from "./split.ts";
 
 export const DEFAULT_RTP_MTU = 1200;
 
@@ -73,7 +74,8 @@ function isVp8KeyframeByte(b: number): boolean {
 }
 
 /**
- * Splits one VP8 frame into RTP payloads (descriptor + data), each at most `mtu` bytes.
+ * Splits one VP8 frame into RTP payloads (descriptor + data), each at most `mtu` bytes and about
+ * equal in size (split.ts).
  * An empty frame throws: a VP8 frame always has at least its 3-byte frame tag, and a frame sent as
  * zero packets would have no packet to carry the RTP marker.
  */
@@ -98,10 +100,10 @@ export function packetizeVp8(frame: Uint8Array, opts: Vp8PacketizeOptions = {}):
     );
   }
 
-  const room = mtu - descriptorSize;
   const payloads: Uint8Array[] = [];
-  for (let offset = 0; offset < frame.length; offset += room) {
-    const chunk = frame.subarray(offset, Math.min(offset + room, frame.length));
+  let offset = 0;
+  for (const size of splitAboutEqually(frame.length, mtu - descriptorSize)) {
+    const chunk = frame.subarray(offset, offset + size);
     const out = new Uint8Array(descriptorSize + chunk.length);
     // §4.2: S=1 only where the (single) partition 0 starts; PID stays 0 throughout.
     out[0] = (pictureId === undefined ? 0 : 0x80) | (offset === 0 ? 0x10 : 0);
@@ -112,6 +114,7 @@ export function packetizeVp8(frame: Uint8Array, opts: Vp8PacketizeOptions = {}):
     }
     out.set(chunk, descriptorSize);
     payloads.push(out);
+    offset += size;
   }
   return payloads;
 }
