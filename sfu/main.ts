@@ -7,6 +7,8 @@
  * model instead of the embedded one, RECEIVE_POLICY (resilient, the default, or classic),
  * RECEIVE_FEC (on, the default: take a publisher's per-frame FEC parity stream under the resilient
  * policy; off: decline it, so a headless publisher falls back to intra-only frames on loss),
+ * BROWSER_RECEIVE_POLICY (classic, the default, or resilient: the path under the resilient policy
+ * for senders that offer no FEC, browsers; without repair resilient lost more of their frames),
  * OCR_WORKERS (embedded engine worker threads, default one less than the cores, at least 1: the
  * other core decodes video and runs the server), VISION_ON_DEMAND (off, the default, or on: between
  * questions the sender idles at 1 fps with its encoder unchanged, a question brings the full frame
@@ -32,6 +34,11 @@ if (!Number.isInteger(port) || port < 0 || port > 65535) {
 const receivePolicy = env.RECEIVE_POLICY ?? "resilient";
 if (receivePolicy !== "resilient" && receivePolicy !== "classic") {
   console.error(`RECEIVE_POLICY must be resilient or classic, got "${receivePolicy}"`);
+  process.exit(2);
+}
+const browserReceivePolicy = env.BROWSER_RECEIVE_POLICY ?? "classic";
+if (browserReceivePolicy !== "resilient" && browserReceivePolicy !== "classic") {
+  console.error(`BROWSER_RECEIVE_POLICY must be classic or resilient, got "${browserReceivePolicy}"`);
   process.exit(2);
 }
 const receiveFec = env.RECEIVE_FEC ?? "on";
@@ -83,6 +90,7 @@ const server = new CallServer({
   logger: { info: log("info"), warn: log("warn"), error: log("error") },
   httpRoutes: clientRoutes(),
   receivePolicy,
+  browserReceivePolicy,
   fec: receiveFec === "on",
   visionOnDemand: visionOnDemand ? {} : null,
   modelNeed: modelNeed ? {} : null,
@@ -91,7 +99,7 @@ const server = new CallServer({
 });
 await embedded.warmUp();
 const addr = await server.listen(port, host);
-console.log(`call server on http://${addr.address}:${addr.port}: open it in a browser to join (signalling ws://${addr.address}:${addr.port}/ws, metrics /api/metrics), model ${model.name}${model === embedded ? ` (${ocrWorkers} worker${ocrWorkers > 1 ? "s" : ""})` : ""}, receive policy ${receivePolicy}${receivePolicy === "resilient" ? `, FEC ${receiveFec}` : ""}, vision ${visionOnDemand ? "on demand" : "always on"}, model-need cap ${modelNeed ? (model === embedded ? "on" : "on (inert: this model rates no readability)") : "off"}`);
+console.log(`call server on http://${addr.address}:${addr.port}: open it in a browser to join (signalling ws://${addr.address}:${addr.port}/ws, metrics /api/metrics), model ${model.name}${model === embedded ? ` (${ocrWorkers} worker${ocrWorkers > 1 ? "s" : ""})` : ""}, receive policy ${receivePolicy}${receivePolicy === "resilient" ? `, FEC ${receiveFec}, browsers ${browserReceivePolicy}` : ""}, vision ${visionOnDemand ? "on demand" : "always on"}, model-need cap ${modelNeed ? (model === embedded ? "on" : "on (inert: this model rates no readability)") : "off"}`);
 
 const stop = async () => {
   await server.close();

@@ -11,5 +11,7 @@ describe("CallServer options", () => {
     expect(() => new CallServer({ ...base, receivePolicy: "nack" as never })).toThrow(/receive policy must be "resilient" or "classic", got "nack"/);
     expect(() => new CallServer({ ...base, frameRate: { samplingFps: 0 } })).toThrow(/samplingFps/);
     expect(() => new CallServer({ ...base, frameWaitMs: -5 })).toThrow(/frameWaitMs/);
+    expect(() => new CallServer({ ...base, browserReceivePolicy: "fec" as never })).toThrow(/got "fec"/);
+    expect(() => new CallServer({ ...base, browserFrameWaitMs: Number.NaN })).toThrow(/browserFrameWaitMs/);
   });
 });

@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { hasGenericNack, offersFrameFec, withoutGenericNack, withoutTransportCc } from "./sdp-feedback.ts";
+import { hasFrameFecSection, hasGenericNack, offersFrameFec, withoutGenericNack, withoutTransportCc } from "./sdp-feedback.ts";
 
 const offer = [
   "v=0", "m=video 9 UDP/TLS/RTP/SAVPF 96 102", "a=rtpmap:96 VP8/90000",
@@ -44,6 +44,20 @@ describe("offersFrameFec", () => {
     expect(offersFrameFec(sdp(video, fec(9, "recvonly"), data))).toBe(false);
     expect(offersFrameFec(sdp(video, ["m=audio 9 UDP/TLS/RTP/SAVPF 97", "a=sendonly", "a=rtpmap:97 x-frame-fec/90000"]))).toBe(false);
     expect(offersFrameFec(sdp(video, ["a=rtpmap:98 x-frame-fec-other/90000"]))).toBe(false);
+  });
+});
+
+describe("hasFrameFecSection", () => {
+  const video = ["m=video 9 UDP/TLS/RTP/SAVPF 96", "a=sendonly", "a=mid:0", "a=rtpmap:96 H264/90000"];
+  const fec = (port: number, direction: string) => [`m=video ${port} UDP/TLS/RTP/SAVPF 97`, `a=${direction}`, "a=mid:1", "a=rtpmap:97 x-frame-fec/90000"];
+  const sdp = (...sections: string[][]) => ["v=0", "o=- 1 1 IN IP4 0.0.0.0", ...sections.flat(), ""].join("\r\n");
+
+  it("is true for the publisher's parity section whatever its port or direction, false for a browser's offer or the codec outside a video section", () => {
+    expect(hasFrameFecSection(sdp(video, fec(9, "sendonly")))).toBe(true);
+    expect(hasFrameFecSection(sdp(video, fec(0, "inactive")).replaceAll("\r\n", "\n"))).toBe(true);
+    expect(hasFrameFecSection(sdp(video))).toBe(false);
+    expect(hasFrameFecSection(sdp(video, ["m=audio 9 UDP/TLS/RTP/SAVPF 97", "a=sendonly", "a=rtpmap:97 x-frame-fec/90000"]))).toBe(false);
+    expect(hasFrameFecSection(sdp(video, ["a=rtpmap:98 x-frame-fec-other/90000"]))).toBe(false);
   });
 });
 

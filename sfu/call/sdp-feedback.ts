@@ -22,6 +22,15 @@ export function hasGenericNack(sdp: string): boolean {
 }
 
 /**
+ * True when any video m-section of the description names the codec `x-frame-fec/90000`, whatever
+ * its direction or port: the offerer is this project's headless publisher with FEC on (a browser
+ * never names it). The call server picks the receive policy for the other senders from this.
+ */
+export function hasFrameFecSection(sdp: string): boolean {
+  return sdp.split(/\r?\n(?=m=)/).slice(1).some((section) => section.startsWith("m=video ") && /^a=rtpmap:\d+ x-frame-fec\/90000\s*$/im.test(section));
+}
+
+/**
  * True when the description offers a per-frame FEC parity stream the offerer sends: a video
  * m-section, not rejected (port 0) and not `recvonly`/`inactive`, with an `a=rtpmap` for the codec
  * `x-frame-fec/90000` (sfu/publisher/peer.ts; only the headless publisher offers it).

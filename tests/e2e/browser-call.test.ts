@@ -176,6 +176,9 @@ describe("browser client (Chromium) with the embedded engine", () => {
       expect(await page.locator("#stat-answer").textContent()).toMatch(/ms median \(2 answers\)/);
       const m = server.metrics()[0]!;
       expect(m.questions.length).toBe(2);
+      // Chromium offers no per-frame FEC: the resilient server gives it the classic path (NACK).
+      expect(m.receivePolicy).toBe("classic");
+      expect(m.retransmissionsNegotiated).toBe(true);
     } catch (err) {
       await page.screenshot({ path: join(ARTIFACTS, "browser-call-failure.png"), fullPage: true }).catch(() => {});
       throw new Error(`${(err as Error).message}\npage console:\n${logs.slice(-20).join("\n")}`, { cause: err });

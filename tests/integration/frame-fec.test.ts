@@ -150,6 +150,28 @@ describe("per-frame FEC between the headless publisher and the call server", () 
     expect(s.intraOnly).toBe(false);
   });
 
+  it("a resilient server and a publisher that offers no FEC (as a browser): the sender gets the classic path, NACK negotiated", async () => {
+    const server = new CallServer({ secret: SECRET, ffmpeg, model: fx.engine, regionFinder: null, analysisWidth: 640, analysisHeight: 360 });
+    const addr = await server.listen(0, "127.0.0.1");
+    cleanups.push(() => server.close());
+    const url = `ws://127.0.0.1:${addr.port}/ws`;
+    const publisher = new HeadlessPublisher({
+      serverUrl: url, token: await fetchToken(url, "plain", "alice"), iceAdditionalHostAddresses: ["127.0.0.1"], fec: false,
+      encoder: { ffmpeg, input: fx.clip, loop: true, width: 640, height: 360, fps: 15, bitrateBps: 300_000, speed: "ultrafast" },
+    });
+    cleanups.push(() => publisher.close());
+    await publisher.start();
+    await waitFor(() => (server.metrics()[0]?.framesDecoded ?? 0) > 10, 15_000, "video at the server");
+    const m = server.metrics()[0]!;
+    expect(m.receivePolicy).toBe("classic");
+    expect(m.retransmissionsNegotiated).toBe(true);
+    expect(m.fecNegotiated).toBe(false);
+    expect(publisher.stats().retransmissionsNegotiated).toBe(true);
+    // Classic's frame rate is the agent's, not the resilient frame-rate target.
+    await waitFor(() => server.metrics()[0]!.targetFramerate !== null, 5000, "a rate target");
+    expect(server.metrics()[0]!.targetFramerate).toBe(15);
+  });
+
   it("resilient with fec: false: declined, and the publisher falls back to intra-only frames on a lossy link", async () => {
     // 300 kbps (not the default 600): there inter and intra frames get different frame rates.
     const { publisher, metrics } = await call("resilient", false, { maxBitrateBps: 300_000, maxFramerate: 15 });

@@ -34,6 +34,9 @@ const fx = signClipFixture("it-resilient-", {
 async function lossyCall(policy: "resilient" | "classic", seed: number) {
   const server = new CallServer({
     secret: SECRET, ffmpeg, model: fx.engine, receivePolicy: policy,
+    // The publisher offers no FEC here, which by default gets a browser's path (classic): the
+    // policy under test is asked for explicitly.
+    browserReceivePolicy: policy,
     // Classic gets time for a retransmission: a 100 ms round trip plus detection.
     ...(policy === "classic" ? { frameWaitMs: 300 } : {}),
     regionFinder: fx.regionFinder,

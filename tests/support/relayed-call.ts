@@ -59,8 +59,11 @@ export async function relayedCall(o: RelayedCallOptions): Promise<RelayedCall> {
   const server = new CallServer({
     ...o.server,
     secret: SECRET, ffmpeg, model: fx.engine, receivePolicy: policy,
+    // The policy under test also for a publisher that offers no FEC (by default the server gives
+    // such a sender, a browser's kind, the classic path).
+    browserReceivePolicy: policy,
     // Classic gets time for a retransmission: the 100 ms round trip plus detection.
-    ...(policy === "classic" ? { frameWaitMs: 300 } : {}),
+    ...(policy === "classic" ? { frameWaitMs: 300, browserFrameWaitMs: 300 } : {}),
     regionFinder: fx.regionFinder,
   });
   const addr = await server.listen(0, "127.0.0.1");
