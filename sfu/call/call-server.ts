@@ -71,6 +71,8 @@ export interface CallServerOptions {
    */
   readonly browserReceivePolicy?: ReceivePolicyName;
   readonly browserFrameWaitMs?: number;
+  /** The metrics' frame delay percentiles are over this many recent frames per call. Default 300 (20 s at 15 fps). */
+  readonly frameDelayWindow?: number;
   /**
    * Run GCC's delay-based estimate on each participant's video (abs-send-time, sfu/media/gcc) and
    * cap the rate target with it, besides the loss-based ceiling. Default true.
@@ -309,6 +311,7 @@ export class CallServer {
         if (p && p.heard && p.sentBps !== null && bps < 0.9 * p.sentBps) this.sendRate(peer.peerId);
       },
       ...(this.o.frameRate?.samplingFps !== undefined ? { samplingFps: this.o.frameRate.samplingFps } : {}),
+      ...(this.o.frameDelayWindow !== undefined ? { frameDelayWindow: this.o.frameDelayWindow } : {}),
       log: (r) => {
         const { level, msg, ...rest } = r as { level: string; msg: string };
         const fields = { ...logCtx, ...rest };

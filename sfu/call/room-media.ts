@@ -67,6 +67,8 @@ export interface ParticipantMediaOptions {
   readonly frameWaitMs?: number;
   /** Frames per second the MLLM samples; the sampler runs at this rate. Default 2. */
   readonly samplingFps?: number;
+  /** Frame delay percentiles over this many recent frames (ReceivePath `frameDelayWindow`). Default 300. */
+  readonly frameDelayWindow?: number;
   /** How many recent decoded frames to keep for the AI (it looks at 1-2 per question). */
   readonly keepFrames?: number;
   readonly onControl: (msg: FromPublisherMessage) => void;
@@ -179,6 +181,7 @@ export class ParticipantMedia {
           policy: this.chosenPolicy,
           fec: this.fec,
           ...(frameWaitMs !== undefined ? { maxWaitMs: frameWaitMs } : {}),
+          ...(o.frameDelayWindow !== undefined ? { frameDelayWindow: o.frameDelayWindow } : {}),
           ...(track.ssrc ? { ssrc: track.ssrc } : {}),
           onKeyframeNeeded: rtcp.onKeyframeNeeded,
           onNack: rtcp.onNack,

@@ -1,7 +1,8 @@
 /**
  * The project's link emulator, one home for tests and DeViBench: mahimahi traces, fixed rates,
  * delay, jitter, Bernoulli and Gilbert-Elliott loss, drop-tail queues. A pure core
- * (`LinkEmulator`), an in-process pipe (`LinkPipe`) and a UDP relay for real peers (`UdpRelay`).
+ * (`LinkEmulator`), an in-process pipe (`LinkPipe`), a UDP relay for real peers (`UdpRelay`) and
+ * the signalling proxy that puts a client's media through it (`RelayPath`).
  */
 export { LinkError, type LinkErrorCode } from "./errors.ts";
 export {
@@ -22,3 +23,5 @@ export {
   rewriteSdpCandidates, stripSdpCandidates,
 } from "./ice-rewrite.ts";
 export { type RelayCounters, UdpRelay, type UdpRelayOptions } from "./udp-relay.ts";
+export { type JsonMessage, type MessageTransform, SignalingProxy, type SignalingProxyOptions } from "./signaling-proxy.ts";
+export { type RelayIceCounts, RelayPath, type RelayPathOptions } from "./relay-path.ts";

@@ -1,20 +1,17 @@
 /**
  * A real call through the link emulator's UDP relay: call server, signalling proxy, relay and a
- * headless publisher. The relay is put on the path through signalling: the proxy
- * (signaling-proxy.ts) rewrites the server's 127.0.0.1 UDP candidate in its answer (and any
- * trickled candidate) to the relay's address, drops every other server candidate, and strips the
- * publisher's candidates from its offer, so the server learns the publisher only from checks that
- * came through the relay. The publisher itself is unchanged.
+ * headless publisher. The relay is put on the path through signalling (sfu/link/relay-path.ts):
+ * the server learns the publisher only from checks that came through the relay. The publisher
+ * itself is unchanged.
  */
 import { expect } from "vitest";
 import { resolveFfmpeg } from "../../encoder/ffmpeg/resolve.ts";
 import type { ClipSpec } from "../../encoder/synth/clip.ts";
 import { CallServer, type CallMetrics, type CallServerOptions } from "../../sfu/call/call-server.ts";
-import { type Endpoint, findCandidate, type LinkConfig, parseCandidate, type RelayCounters, rewriteCandidate, rewriteSdpCandidates, stripSdpCandidates, UdpRelay } from "../../sfu/link/index.ts";
+import { type LinkConfig, type RelayCounters, type RelayIceCounts, RelayPath, type UdpRelay } from "../../sfu/link/index.ts";
 import { HeadlessPublisher, type PublisherStats } from "../../sfu/publisher/publisher.ts";
 import { fetchToken } from "../../sfu/publisher/signaling-client.ts";
 import type { SignClipFixture } from "./sign-clip.ts";
-import { type JsonMessage, SignalingProxy } from "./signaling-proxy.ts";
 
 const ffmpeg = resolveFfmpeg({ env: process.env }).path;
 
@@ -47,7 +44,7 @@ export interface RelayedCall {
   /** Set once the server's answer has passed the proxy. */
   relay(): UdpRelay;
   /** What the proxy did to the server's candidates. */
-  readonly ice: { serverCandidates: number; kept: number; dropped: number; trickled: number; trickledKept: number; offerCandidatesStripped: number; keptAddresses: string[] };
+  readonly ice: RelayIceCounts;
 }
 
 /**
@@ -70,65 +67,11 @@ export async function relayedCall(o: RelayedCallOptions): Promise<RelayedCall> {
   cleanups.push(() => server.close());
   const upstream = `ws://127.0.0.1:${addr.port}/ws`;
 
-  let relay: UdpRelay | null = null;
-  let route: { target: Endpoint; relay: Endpoint } | null = null;
-  const ice = { serverCandidates: 0, kept: 0, dropped: 0, trickled: 0, trickledKept: 0, offerCandidatesStripped: 0, keptAddresses: [] as string[] };
-  const proxyErrors: unknown[] = [];
-  const proxy = await SignalingProxy.start({
-    upstream,
-    onError: (e) => proxyErrors.push(e),
-    toServer: (msg) => {
-      if (msg.type === "offer" && typeof msg.sdp === "string") {
-        ice.offerCandidatesStripped += (msg.sdp.match(/^a=candidate:/gm) ?? []).length;
-        return { ...msg, sdp: stripSdpCandidates(msg.sdp) };
-      }
-      // A publisher candidate would let the server reach it around the relay.
-      if (msg.type === "ice") return null;
-      return msg;
-    },
-    toClient: async (msg: JsonMessage) => {
-      if (msg.type === "answer" && typeof msg.sdp === "string") {
-        const target = findCandidate(msg.sdp, { address: "127.0.0.1", transport: "udp" });
-        if (!target) throw new Error(`the server's answer has no 127.0.0.1 UDP candidate:\n${msg.sdp}`);
-        if (!relay) {
-          const r = await UdpRelay.start({
-            target: { address: target.address, port: target.port },
-            uplink: o.uplink,
-            downlink: o.downlink,
-            seed,
-          });
-          relay = r;
-          cleanups.push(() => r.close());
-        }
-        route = { target: { address: target.address, port: target.port }, relay: relay.address };
-        const sdp = rewriteSdpCandidates(msg.sdp, route);
-        ice.serverCandidates += (msg.sdp.match(/^a=candidate:/gm) ?? []).length;
-        const kept = [...sdp.matchAll(/^a=candidate:\S+ \d+ \S+ \d+ (\S+) (\d+)/gm)].map((k) => `${k[1]}:${k[2]}`);
-        ice.kept += kept.length;
-        ice.keptAddresses.push(...kept);
-        ice.dropped = ice.serverCandidates - ice.kept;
-        return { ...msg, sdp };
-      }
-      if (msg.type === "ice") {
-        // Trickled server candidates (this server sends its answer complete, but a trickling one
-        // would come here): the relayed one is rewritten, every other one dropped.
-        const c = msg.candidate as { candidate: string } | null;
-        if (c === null) return msg; // end of candidates
-        ice.trickled++;
-        const rewritten = route ? rewriteCandidate(c.candidate, route) : undefined;
-        if (rewritten === undefined) return null;
-        ice.trickledKept++;
-        const k = parseCandidate(rewritten);
-        if (k) ice.keptAddresses.push(`${k.address}:${k.port}`);
-        return { ...msg, candidate: { ...c, candidate: rewritten } };
-      }
-      return msg;
-    },
-  });
-  cleanups.push(() => proxy.close());
+  const path = await RelayPath.start({ upstream, uplink: o.uplink, downlink: o.downlink, seed });
+  cleanups.push(() => path.close());
 
   const publisher = new HeadlessPublisher({
-    serverUrl: proxy.url, token: await fetchToken(upstream, "relay", policy), iceAdditionalHostAddresses: ["127.0.0.1"],
+    serverUrl: path.url, token: await fetchToken(upstream, "relay", policy), iceAdditionalHostAddresses: ["127.0.0.1"],
     connectTimeoutMs: 30_000,
     fec: publisherFec,
     ...(o.publisherCongestionWindow !== undefined ? { congestionWindow: o.publisherCongestionWindow } : {}),
@@ -136,14 +79,8 @@ export async function relayedCall(o: RelayedCallOptions): Promise<RelayedCall> {
   });
   cleanups.push(() => publisher.close()); // pushed last, so closed first
   await publisher.start();
-  expect(proxyErrors, "signalling proxy errors").toEqual([]);
-  return {
-    server, publisher, ice,
-    relay: () => {
-      if (!relay) throw new Error("no relay: the server's answer never passed the proxy");
-      return relay;
-    },
-  };
+  expect(path.errors, "signalling proxy errors").toEqual([]);
+  return { server, publisher, ice: path.ice, relay: () => path.relay() };
 }
 
 /** The server's per-call figures a relay test prints. */

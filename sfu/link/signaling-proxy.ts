@@ -4,11 +4,14 @@
  * through a transform in its direction, in order (a transform may be async; later messages wait
  * for it). A transform returns the message to forward (changed or not), or null to drop it.
  *
- * Tests use it to steer a real publisher's ICE through the UDP relay (sfu/link) without touching
- * the publisher: the server's answer and trickled candidates are rewritten to the relay's address,
- * and the publisher's candidates are stripped from its offer, as a middlebox on the signalling
- * path would do. The token comes from the server itself (`fetchToken` on the upstream URL).
+ * Tests and benchmarks use it to steer a real client's ICE through the UDP relay without touching
+ * the client (relay-path.ts): the server's answer and trickled candidates are rewritten to the
+ * relay's address, and the client's candidates are stripped from its offer, as a middlebox on the
+ * signalling path would do. With `httpUpstream` it also forwards plain HTTP (the page, its
+ * scripts, /api/token) to the server, so a browser that loads the page from the proxy's origin
+ * signals through it.
  */
+import { createServer, request, type Server } from "node:http";
 import type { AddressInfo } from "node:net";
 import { WebSocket, WebSocketServer, type RawData } from "ws";
 
@@ -24,26 +27,48 @@ export interface SignalingProxyOptions {
   readonly toClient?: MessageTransform;
   /** A transform threw: the message is dropped and the error reported here. */
   readonly onError?: (err: unknown) => void;
+  /** The server's HTTP origin (http://127.0.0.1:PORT): other requests are forwarded there. Absent: WebSocket only. */
+  readonly httpUpstream?: string;
 }
 
 export class SignalingProxy {
   /** ws:// URL for the client. */
   readonly url: string;
+  /** http:// origin for the client (the page is served there with `httpUpstream`). */
+  readonly origin: string;
   private readonly sockets = new Set<WebSocket>();
 
-  private constructor(private readonly wss: WebSocketServer, private readonly o: SignalingProxyOptions) {
-    const { port } = wss.address() as AddressInfo;
+  private constructor(private readonly http: Server, private readonly wss: WebSocketServer, private readonly o: SignalingProxyOptions) {
+    const { port } = http.address() as AddressInfo;
     this.url = `ws://127.0.0.1:${port}/ws`;
+    this.origin = `http://127.0.0.1:${port}`;
     wss.on("connection", (client) => this.pair(client));
   }
 
   static async start(o: SignalingProxyOptions): Promise<SignalingProxy> {
-    const wss = new WebSocketServer({ host: "127.0.0.1", port: 0 });
-    await new Promise<void>((resolve, reject) => {
-      wss.once("listening", resolve);
-      wss.once("error", reject);
+    const http = createServer((req, res) => {
+      if (!o.httpUpstream) {
+        res.writeHead(404).end();
+        return;
+      }
+      const up = new URL(o.httpUpstream);
+      const fwd = request({ host: up.hostname, port: up.port, method: req.method, path: req.url, headers: { ...req.headers, host: up.host } }, (upRes) => {
+        res.writeHead(upRes.statusCode ?? 502, upRes.headers);
+        upRes.pipe(res);
+      });
+      fwd.on("error", (err) => {
+        o.onError?.(err);
+        if (!res.headersSent) res.writeHead(502, { "content-type": "text/plain" });
+        res.end(`signalling proxy: upstream ${o.httpUpstream} failed: ${err.message}`);
+      });
+      req.pipe(fwd);
     });
-    return new SignalingProxy(wss, o);
+    const wss = new WebSocketServer({ server: http });
+    await new Promise<void>((resolve, reject) => {
+      http.once("error", reject);
+      http.listen(0, "127.0.0.1", () => resolve());
+    });
+    return new SignalingProxy(http, wss, o);
   }
 
   private pair(client: WebSocket): void {
@@ -88,5 +113,9 @@ export class SignalingProxy {
     for (const s of this.sockets) s.terminate();
     this.sockets.clear();
     await new Promise<void>((resolve) => this.wss.close(() => resolve()));
+    await new Promise<void>((resolve) => {
+      this.http.close(() => resolve());
+      this.http.closeAllConnections();
+    });
   }
 }
