@@ -7,8 +7,9 @@
  * model instead of the embedded one, RECEIVE_POLICY (resilient, the default, or classic),
  * RECEIVE_FEC (on, the default: take a publisher's per-frame FEC parity stream under the resilient
  * policy; off: decline it, so a headless publisher falls back to intra-only frames on loss),
- * BROWSER_RECEIVE_POLICY (classic, the default, or resilient: the path under the resilient policy
- * for senders that offer no FEC, browsers; without repair resilient lost more of their frames),
+ * BROWSER_RECEIVE_POLICY (classic, the default, layered or resilient: the path under the resilient
+ * policy for senders that offer no FEC, browsers; without repair resilient lost more of their
+ * frames; layered repairs only the base temporal layer, for a page sending ?layers=L1T3),
  * OCR_WORKERS (embedded engine worker threads, default one less than the cores, at least 1: the
  * other core decodes video and runs the server), VISION_ON_DEMAND (off, the default, or on: between
  * questions the sender idles at 1 fps with its encoder unchanged, a question brings the full frame
@@ -37,8 +38,8 @@ if (receivePolicy !== "resilient" && receivePolicy !== "classic") {
   process.exit(2);
 }
 const browserReceivePolicy = env.BROWSER_RECEIVE_POLICY ?? "classic";
-if (browserReceivePolicy !== "resilient" && browserReceivePolicy !== "classic") {
-  console.error(`BROWSER_RECEIVE_POLICY must be classic or resilient, got "${browserReceivePolicy}"`);
+if (browserReceivePolicy !== "resilient" && browserReceivePolicy !== "classic" && browserReceivePolicy !== "layered") {
+  console.error(`BROWSER_RECEIVE_POLICY must be classic, layered or resilient, got "${browserReceivePolicy}"`);
   process.exit(2);
 }
 const receiveFec = env.RECEIVE_FEC ?? "on";

@@ -50,9 +50,28 @@ export interface JoinOptions {
    * to the AI's reading.
    */
   readonly degradation?: Degradation;
+  /**
+   * Temporal layers for the video (WebRTC-SVC `scalabilityMode`, e.g. "L1T3"): a lost frame of an
+   * upper layer breaks no frame of a lower one, so the server skips it instead of waiting for its
+   * retransmission or asking for a keyframe (its "layered" receive path). A browser that does not
+   * support the mode sends without layers. Default none.
+   */
+  readonly scalabilityMode?: string;
   /** Frame rate before the server's first target. Default 15. */
   readonly initialFps?: number;
   readonly joinTimeoutMs?: number;
+}
+
+/** The send-only video transceiver's sender, with temporal layers when asked for and supported. */
+function addVideoTransceiver(pc: RTCPeerConnection, track: MediaStreamTrack, scalabilityMode: string | undefined): RTCRtpSender {
+  if (scalabilityMode) {
+    try {
+      return pc.addTransceiver(track, { direction: "sendonly", sendEncodings: [{ scalabilityMode } as RTCRtpEncodingParameters] }).sender;
+    } catch {
+      // The browser does not know the mode (WebRTC-SVC: OperationError): send without layers.
+    }
+  }
+  return pc.addTransceiver(track, { direction: "sendonly" }).sender;
 }
 
 /** Counters the page shows and automation reads. */
@@ -108,7 +127,7 @@ export class Call {
     const pc = new RTCPeerConnection({ iceServers: joined.iceServers, bundlePolicy: "max-bundle" });
     const control = pc.createDataChannel("control", { ordered: true });
     const pipeline = new CameraPipeline(o.video, o.initialFps ?? 15, o.degradation ?? "balanced");
-    const sender = pc.addTransceiver(pipeline.track, { direction: "sendonly" }).sender;
+    const sender = addVideoTransceiver(pc, pipeline.track, o.scalabilityMode);
     const call = new Call(o, ws, joined, pc, sender, control, pipeline);
     call.wire();
     const offer = await pc.createOffer();

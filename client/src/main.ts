@@ -106,6 +106,7 @@ async function onJoin(ev: SubmitEvent): Promise<void> {
       name: ui.name.value,
       video: ui.preview,
       ...(DEGRADATIONS.includes(params.get("degradation") as Degradation) ? { degradation: params.get("degradation") as Degradation } : {}),
+      ...(/^L1T[23]$/.test(params.get("layers") ?? "") ? { scalabilityMode: params.get("layers")! } : {}),
       events: {
         status: setStatus,
         problem: (text, fatal) => {

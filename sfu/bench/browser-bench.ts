@@ -1,11 +1,12 @@
 /**
- * npm run bench:browser -- [--json] [--loss 0.05,0.1] [--seconds 20] [--seed 1] [--paths classic,resilient]
+ * npm run bench:browser -- [--json] [--loss 0.05,0.1] [--seconds 20] [--seed 1] [--paths classic,layered,resilient]
  *
  * Chromium as the sender, the way people use the product: Debian's Chromium with a fake camera
  * playing a synthetic sign clip opens the page, and its media goes through the project's UDP relay
  * (sfu/link/relay-path.ts; 50 ms each way, Bernoulli loss on the uplink). For each loss rate and
  * each receive path the server gives a browser (`browserReceivePolicy`: classic = NACK, a 300 ms
- * frame wait, PLI; resilient = no repair, a 100 ms wait, the previous frame stands in), one call:
+ * frame wait, PLI; layered = the page sends VP8 temporal layers (L1T3) and only the base layer is
+ * repaired and waited for; resilient = no repair, a 100 ms wait, the previous frame stands in), one call:
  * after a warm-up, a window of `seconds` in which the server's frame delay (capture to available,
  * p50 / p95 over the last seconds x 15 frames, about the window's), decoded frames a second and keyframe requests are taken,
  * and the page's uplink (its own getStats) is compared with the server's rate target over 10 s
@@ -13,8 +14,9 @@
  *
  * Output: configuration, progress, a table; with --json the last line is one JSON object
  * (issue 14's shape): {"loss":[{"name","classic":{p50Ms,p95Ms,decodedFps,right,asked,...},
- * "resilient":{...}}],"detail":null,"rateCompliance":{"maxRatio"}}. `detail` (the uplink at which
- * the AI reads the sign per region method) is not measured yet (null).
+ * "resilient":{...}}],"detail":null,"rateCompliance":{"maxRatio"}}, where `resilient` is the
+ * loss-resilient path a browser gets: layered when it was run, else resilient. `detail` (the
+ * uplink at which the AI reads the sign per region method) is not measured yet (null).
  *
  * The server runs in this process with the embedded OCR engine; Chromium is a child process.
  */
@@ -44,8 +46,10 @@ relay (50 ms each way, random loss on the uplink); per loss rate and receive pat
   --loss LIST       uplink loss rates, comma-separated, each in [0, 0.5] (default 0.05,0.1)
   --one-way-ms MS   delay each way (default 50: a 100 ms round trip)
   --seconds S       measured window per call after a 6 s warm-up, 10..120 (default 20)
-  --paths LIST      receive paths the server gives the browser: classic (NACK, 300 ms frame
-                    wait) and/or resilient (no repair, 100 ms wait) (default classic,resilient)
+  --paths LIST      receive paths the server gives the browser, comma-separated: classic (NACK,
+                    300 ms frame wait), layered (the page sends VP8 temporal layers L1T3; only
+                    base-layer frames are repaired and waited for), resilient (no repair, 100 ms
+                    wait) (default classic,layered,resilient)
   --questions N     questions asked per call after the window, 0..3 (default 2)
   --seed N          seed of the relay's loss draws and of the sign (default 1)
   --json            print one JSON object as the last line
@@ -89,8 +93,8 @@ export function parseBrowserBenchArgs(argv: readonly string[]): BrowserBenchOpti
     return n;
   };
   const loss = (v.loss ?? "0.05,0.1").split(",").map((s) => num("loss", s.trim(), 0, 0, 0.5));
-  const paths = (v.paths ?? "classic,resilient").split(",").map((s) => s.trim());
-  for (const p of paths) if (p !== "classic" && p !== "resilient") throw new BenchError("INVALID_OPTION", `--paths takes classic and/or resilient, got "${p}"`);
+  const paths = (v.paths ?? "classic,layered,resilient").split(",").map((s) => s.trim());
+  for (const p of paths) if (p !== "classic" && p !== "resilient" && p !== "layered") throw new BenchError("INVALID_OPTION", `--paths takes classic, layered and/or resilient, got "${p}"`);
   return {
     loss,
     oneWayMs: num("one-way-ms", v["one-way-ms"], 50, 0, 1000),
@@ -168,6 +172,7 @@ async function oneCall(o: BrowserBenchOptions, ctx: { browser: Browser; engine: 
     httpRoutes: clientRoutes(ctx.dist), receivePolicy: "resilient", browserReceivePolicy: path,
     // The frame delay over the window's frames (one sample per frame captured at 15 fps), not the warm-up's.
     frameDelayWindow: o.seconds * 15,
+    ...(path === "classic" || path === "layered" ? { browserFrameWaitMs: 300 } : {}),
   });
   const addr = await server.listen(0, "127.0.0.1");
   const relay = await RelayPath.start({
@@ -177,7 +182,7 @@ async function oneCall(o: BrowserBenchOptions, ctx: { browser: Browser; engine: 
   });
   const page = await ctx.browser.newPage();
   try {
-    await page.goto(`${relay.origin}/?room=bench&name=chromium`);
+    await page.goto(`${relay.origin}/?room=bench&name=chromium${path === "layered" ? "&layers=L1T3" : ""}`);
     await page.locator("#join").click();
     await pageWait(page, (s) => s.connectionState === "connected" && (s.uplink?.bitrateBps ?? 0) > 0, 30_000, "media through the relay");
     const metrics = (): CallMetrics => {
@@ -269,8 +274,11 @@ export async function main(argv: readonly string[] = process.argv.slice(2)): Pro
         const f = r[path]!;
         console.log(`${r.name.padEnd(18)} ${path.padEnd(10)} ${String(f.p50Ms).padStart(6)}  ${String(f.p95Ms).padStart(6)}  ${String(f.decodedFps).padStart(7)}  ${String(f.keyframeRequests).padStart(4)}  ${`${f.right}/${f.asked}`.padStart(5)}  ${String(f.meanUplinkKbps).padStart(11)}  ${String(f.maxRatio).padStart(6)}`);
       }
-      if (r.classic && r.resilient && r.classic.p95Ms !== null && r.resilient.p95Ms !== null) {
-        console.log(`${"".padEnd(18)} p95 classic - resilient: ${r.classic.p95Ms - r.resilient.p95Ms} ms (goal >= 100, answers right)`);
+      for (const other of ["layered", "resilient"] as const) {
+        const f = r[other];
+        if (r.classic && f && r.classic.p95Ms !== null && f.p95Ms !== null) {
+          console.log(`${"".padEnd(18)} p95 classic - ${other}: ${r.classic.p95Ms - f.p95Ms} ms (goal >= 100, answers right)`);
+        }
       }
     }
     const ratios = rows.flatMap((r) => o.paths.map((p) => r[p]?.maxRatio ?? null)).filter((x): x is number => x !== null);
@@ -280,7 +288,7 @@ export async function main(argv: readonly string[] = process.argv.slice(2)): Pro
       const strip = (f: PathFigures | undefined) => (f ? { p50Ms: f.p50Ms, p95Ms: f.p95Ms, decodedFps: f.decodedFps, right: f.right, asked: f.asked, keyframeRequests: f.keyframeRequests, meanUplinkKbps: f.meanUplinkKbps, maxRatio: f.maxRatio } : null);
       console.log(JSON.stringify({
         config: { loss: o.loss, oneWayMs: o.oneWayMs, seconds: o.seconds, paths: o.paths, questions: o.questions, seed: o.seed },
-        loss: rows.map((r) => ({ name: r.name, classic: strip(r.classic), resilient: strip(r.resilient) })),
+        loss: rows.map((r) => ({ name: r.name, classic: strip(r.classic), resilient: strip(r.layered ?? r.resilient), layered: strip(r.layered), noRepair: strip(r.resilient) })),
         detail: null,
         rateCompliance: { maxRatio },
       }));

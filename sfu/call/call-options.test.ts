@@ -8,7 +8,7 @@ const base: CallServerOptions = {
 
 describe("CallServer options", () => {
   it("constructor: a bad receive policy, frame-rate option or frame wait is a RangeError naming it, before anything starts", () => {
-    expect(() => new CallServer({ ...base, receivePolicy: "nack" as never })).toThrow(/receive policy must be "resilient" or "classic", got "nack"/);
+    expect(() => new CallServer({ ...base, receivePolicy: "nack" as never })).toThrow(/receive policy must be "resilient", "classic" or "layered", got "nack"/);
     expect(() => new CallServer({ ...base, frameRate: { samplingFps: 0 } })).toThrow(/samplingFps/);
     expect(() => new CallServer({ ...base, frameWaitMs: -5 })).toThrow(/frameWaitMs/);
     expect(() => new CallServer({ ...base, browserReceivePolicy: "fec" as never })).toThrow(/got "fec"/);

@@ -63,7 +63,8 @@ export interface CallServerOptions {
   /**
    * How the AI path answers loss for a sender that offers no per-frame FEC (browsers; the
    * headless publisher with `fec` off), and how long it waits for a frame (ms). Default under the
-   * resilient policy: classic with a 300 ms wait (a round trip plus ~200 ms, see frameWaitMs).
+   * resilient policy: classic with a 300 ms wait (a round trip plus ~200 ms, see frameWaitMs; the
+   * same wait for "layered", whose base layer is repaired the same way).
    * Chromium's long-GOP video without repair lost more frames under resilient than under classic
    * (issue 14: through the UDP relay at 5% / 10% loss, 7.2 / 5.3 decoded frames a second against
    * classic's 8.8 / 7.0, and 13.6 / 10.7 with a 300 ms wait). Under the classic policy every
@@ -299,7 +300,7 @@ export class CallServer {
       policy: receivePolicyByName(this.policyName),
       ...(this.policyName === "resilient" && (this.o.fec ?? true) ? { fecPolicy: resilientPolicy({ fec: true }) } : {}),
       ...(this.policyName === "resilient"
-        ? { plainSender: { policy: receivePolicyByName(this.o.browserReceivePolicy ?? "classic"), frameWaitMs: this.o.browserFrameWaitMs ?? ((this.o.browserReceivePolicy ?? "classic") === "classic" ? 300 : this.o.frameWaitMs) } }
+        ? { plainSender: { policy: receivePolicyByName(this.o.browserReceivePolicy ?? "classic"), frameWaitMs: this.o.browserFrameWaitMs ?? ((this.o.browserReceivePolicy ?? "classic") !== "resilient" ? 300 : this.o.frameWaitMs) } }
         : {}),
       ...(this.o.frameWaitMs !== undefined ? { frameWaitMs: this.o.frameWaitMs } : {}),
       ...((this.o.delayBasedRate ?? true) ? { delayBased: { minBps: Math.min(100_000, mappedRate.maxBitrateBps), maxBps: normalRate.maxBitrateBps } } : {}),

@@ -14,6 +14,17 @@
  * once per `policy.keyframeRequestIntervalMs`, repeated while delta frames keep arriving without one
  * (at the loss already, or only at the first undecodable frame: `policy.keyframeRequestOnLoss`).
  *
+ * Temporal layers (VP8 with the T and L bits, RFC 7741 §4.2: a browser with `scalabilityMode`
+ * L1T2/L1T3). A frame of layer TID references only frames of layers <= TID, and a layer sync frame
+ * (Y) only the base layer frame its TL0PICIDX names. So the chain is tracked per layer, as
+ * libwebrtc's RtpVp8RefFinder does: a base-layer frame is decodable when it follows the previous
+ * one (TL0PICIDX + 1), an upper-layer frame when its TL0PICIDX is the newest base frame's and its
+ * layer is intact (or it is a sync frame). A lost upper-layer frame breaks its layer and those
+ * above until they resync: their frames are released undecodable, and no keyframe is asked for.
+ * Only a break of the base layer (a TL0PICIDX skipped) needs one. A frame lost whole, whose layer
+ * nobody knows, breaks every upper layer; the TL0PICIDX of the frames after it shows whether it
+ * was a base frame.
+ *
  * Recovered frames. A packet that arrives after its sequence number was seen missing (a NACKed
  * retransmission, or reordering) marks its frame `recovered`: such frames waited for the repair,
  * which is what the resilient policy avoids. Counted in `packetsRecovered` / `framesRecovered`.
@@ -29,6 +40,7 @@
  * Pure: the clock is the `nowMs` argument. The shell calls `poll(nowMs)` at `nextDeadlineMs()`.
  */
 import { type AssemblyResult, FrameAssembler, type RtpPacket, type RtpVideoCodec, rtpPacketSize, seqAdd, seqDiff } from "../../encoder/rtp/index.ts";
+import { parseVp8Descriptor } from "../../encoder/rtp/vp8.ts";
 import { frameStartConfidence } from "./frame-start.ts";
 import {
   BoundedMap, emptyOutput, type JitterCounters, type JitterOutput, type LossReason, MAX_LISTED_MISSING, seqRange,
@@ -59,6 +71,10 @@ interface PendingFrame {
    */
   gapBeforeMs: number | undefined;
   recovered: boolean;
+  /** VP8 temporal layer fields of the frame's packets (undefined: not sent, or not VP8). */
+  temporalId?: number;
+  layerSync?: boolean;
+  tl0PicIdx?: number;
 }
 
 export type { JitterCounters, JitterOutput, LateFrame, LossReason, LostFrame, ReleasedFrame } from "./jitter-types.ts";
@@ -89,6 +105,11 @@ export class JitterBuffer {
   /** Sequence numbers seen missing (a later packet came first) and not arrived since. */
   private readonly missedSeqs = new BoundedMap<number, true>(RECENT_SEQS);
   private awaitingKeyframe = true;
+  /** Temporal layers: the newest decodable base frame's TL0PICIDX, and which upper layers are broken (index = TID). */
+  private lastTl0: number | undefined;
+  private readonly layerBroken = [false, false, false, false];
+  /** The stream has carried temporal layer fields (a loss then breaks only the upper layers). */
+  private layered = false;
   private keyframeWanted = false;
   private lastKeyframeRequestMs: number | undefined;
   private readonly c: JitterCounters = {
@@ -159,6 +180,7 @@ export class JitterBuffer {
       this.pending.set(packet.timestamp, {
         ts: packet.timestamp, packets: [packet], minSeq: seq, maxSeq: seq, first: packet, firstArrivalMs: nowMs, lastArrivalMs: nowMs,
         lossSuspectedMs: gapSeen && !sureStart ? nowMs : undefined, gapBeforeMs: gapSeen && sureStart ? nowMs : undefined, recovered,
+        ...this.layerFields(packet),
       });
     } else {
       if (recovered) f.recovered = true;
@@ -299,10 +321,16 @@ export class JitterBuffer {
     if (res.keyframe) {
       this.awaitingKeyframe = false;
       this.keyframeWanted = false;
+      this.layerBroken.fill(false);
+      this.lastTl0 = head.tl0PicIdx;
     }
-    const decodable = !this.awaitingKeyframe;
+    let decodable = !this.awaitingKeyframe;
+    if (decodable && !res.keyframe && head.temporalId !== undefined && head.tl0PicIdx !== undefined) {
+      decodable = this.layerDecodable(head.temporalId, head.tl0PicIdx, head.layerSync === true);
+    }
     if (!decodable) {
-      this.keyframeWanted = true;
+      // A break of an upper layer heals at the layer's next sync frame; only the base layer's needs a keyframe.
+      if (this.awaitingKeyframe) this.keyframeWanted = true;
       this.c.framesUndecodable++;
     }
     this.c.framesComplete++;
@@ -319,6 +347,44 @@ export class JitterBuffer {
       releasedMs: nowMs,
       recovered: head.recovered,
     });
+  }
+
+  /** VP8 temporal layer fields of a packet (undefined without the T and L bits, or for H.264). */
+  private layerFields(packet: RtpPacket): Pick<PendingFrame, "temporalId" | "layerSync" | "tl0PicIdx"> {
+    if (this.codec !== "vp8") return {};
+    let d;
+    try {
+      d = parseVp8Descriptor(packet.payload);
+    } catch {
+      return {}; // the assembler reports a malformed payload when the frame is put together
+    }
+    if (d.temporalId === undefined || d.tl0PicIdx === undefined) return {};
+    this.layered = true;
+    return { temporalId: d.temporalId, layerSync: d.layerSync === true, tl0PicIdx: d.tl0PicIdx };
+  }
+
+  /** Temporal layers: whether a non-key frame of layer `tid` under base frame `tl0` can be decoded (and the chain state after it). */
+  private layerDecodable(tid: number, tl0: number, sync: boolean): boolean {
+    if (tid === 0) {
+      // The next base frame references the previous one: TL0PICIDX must follow on (8 bits, §4.2).
+      if (this.lastTl0 === undefined || tl0 !== ((this.lastTl0 + 1) & 0xff)) {
+        this.awaitingKeyframe = true;
+        return false;
+      }
+      this.lastTl0 = tl0;
+      return true;
+    }
+    if (tl0 !== this.lastTl0) {
+      // Its base frame never came (a later TL0PICIDX): the base chain is broken.
+      this.awaitingKeyframe = true;
+      return false;
+    }
+    const layer = Math.min(tid, this.layerBroken.length - 1);
+    if (sync) {
+      this.layerBroken[layer] = false;
+      return true;
+    }
+    return !this.layerBroken[layer];
   }
 
   private giveUp(head: PendingFrame, res: AssemblyResult | undefined, start: number | undefined, nowMs: number, out: JitterOutput): void {
@@ -340,16 +406,22 @@ export class JitterBuffer {
       this.setNext(seqAdd(head.maxSeq, 1), false);
     }
     const detail = tailKnown ? undefined : "marker packet not seen: packets after the last one listed may be missing too";
-    const rec = this.declareLost(out, nowMs, head.ts, "incomplete", missing.slice(0, MAX_LISTED_MISSING), detail);
+    const rec = this.declareLost(out, nowMs, head.ts, "incomplete", missing.slice(0, MAX_LISTED_MISSING), detail, head.temporalId);
     this.finished.set(head.ts, rec);
   }
 
-  private declareLost(out: JitterOutput, nowMs: number, ts: number | undefined, reason: LossReason, missing: number[], detail?: string): DropRecord {
+  private declareLost(out: JitterOutput, nowMs: number, ts: number | undefined, reason: LossReason, missing: number[], detail?: string, temporalId?: number): DropRecord {
     this.c.framesLost++;
     if (reason !== "malformed") this.c.framesDroppedAtDeadline++;
-    this.awaitingKeyframe = true;
-    // Otherwise the first undecodable frame released asks (see release()).
-    if (this.policy.keyframeRequestOnLoss) this.keyframeWanted = true;
+    if (this.layered && temporalId !== 0) {
+      // An upper-layer frame (or one whose layer is unknown: lost whole) breaks its layer and the
+      // ones above; whether a base frame went with it shows in the next frames' TL0PICIDX.
+      for (let t = Math.max(1, Math.min(temporalId ?? 1, this.layerBroken.length - 1)); t < this.layerBroken.length; t++) this.layerBroken[t] = true;
+    } else {
+      this.awaitingKeyframe = true;
+      // Otherwise the first undecodable frame released asks (see release()).
+      if (this.policy.keyframeRequestOnLoss) this.keyframeWanted = true;
+    }
     const rec: DropRecord = { ts, missing: new Set(missing), declaredMs: nowMs };
     for (const s of missing) this.dropBySeq.set(s, rec);
     out.lost.push(detail === undefined

@@ -65,7 +65,7 @@ describe("resilientPolicy", () => {
     expect(() => resilientPolicy({ keyframeRequestIntervalMs: NaN })).toThrow(/keyframeRequestIntervalMs/);
     expect(receivePolicyByName("classic").name).toBe("classic");
     expect(receivePolicyByName("resilient").name).toBe("resilient");
-    expect(() => receivePolicyByName("nack")).toThrow(/"resilient" or "classic", got "nack"/);
+    expect(() => receivePolicyByName("nack")).toThrow(/"resilient", "classic" or "layered", got "nack"/);
   });
 });
 

@@ -34,9 +34,14 @@ export interface PendingFrameTimes {
    * it and does not mark this one.
    */
   readonly lossSuspectedMs: number | undefined;
+  /**
+   * The frame's temporal layer (VP8 payload descriptor TID, RFC 7741 §4.2), when the sender
+   * sends temporal layers (a browser with `scalabilityMode` L1T2/L1T3); undefined otherwise.
+   */
+  readonly temporalId?: number;
 }
 
-export type ReceivePolicyName = "classic" | "resilient";
+export type ReceivePolicyName = "classic" | "resilient" | "layered";
 
 export interface ReceivePolicy {
   /** Short name for logs, metrics and reports. */
@@ -201,9 +206,41 @@ export function resilientPolicy(options: ResilientPolicyOptions = {}): ReceivePo
   };
 }
 
+export interface LayeredPolicyOptions extends ClassicPolicyOptions {
+  /** How long an upper-layer frame with a gap waits for reordering before it is given up. Default 20 ms. */
+  readonly reorderWindowMs?: number;
+}
+
+/**
+ * Layered, for a sender that sends temporal layers (Chromium with `scalabilityMode` L1T3, VP8):
+ * retransmission only for what later frames need. The base layer (TID 0) is classic: NACK, wait
+ * up to `maxWaitMs`, a keyframe request when its chain breaks. A frame of an upper layer is waited
+ * for only `reorderWindowMs` once its loss is visible, then given up: no later frame of a lower
+ * layer references it (RFC 7741 §4.2 TID, and the layer sync bit Y for the ones that reference the
+ * base layer alone), so the jitter buffer skips the frames that did depend on it until the layer
+ * resyncs, and asks for no keyframe (jitter-buffer.ts). libwebrtc's receiver finds the same
+ * references (modules/video_coding/rtp_vp8_ref_finder.cc) but waits for every frame.
+ * Frames without a temporal layer are all base layer: classic.
+ */
+export function layeredPolicy(options: LayeredPolicyOptions = {}): ReceivePolicy {
+  const classic = classicPolicy(options);
+  const reorderWindowMs = options.reorderWindowMs ?? 20;
+  checkInterval("reorderWindowMs", reorderWindowMs);
+  return {
+    ...classic,
+    name: "layered",
+    frameDeadlineMs(f, maxWaitMs) {
+      const cap = pacedFrameCap(f, maxWaitMs);
+      if (f.temporalId === undefined || f.temporalId === 0 || f.lossSuspectedMs === undefined) return cap;
+      return Math.min(cap, f.lossSuspectedMs + reorderWindowMs);
+    },
+  };
+}
+
 /** The policy of that name with its defaults; a clear error for any other name. */
 export function receivePolicyByName(name: string): ReceivePolicy {
   if (name === "classic") return classicPolicy();
   if (name === "resilient") return resilientPolicy();
-  throw new RangeError(`receive policy must be "resilient" or "classic", got ${JSON.stringify(name)}`);
+  if (name === "layered") return layeredPolicy();
+  throw new RangeError(`receive policy must be "resilient", "classic" or "layered", got ${JSON.stringify(name)}`);
 }

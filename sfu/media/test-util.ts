@@ -56,3 +56,34 @@ export function shuffled<T>(items: readonly T[], seed: number): T[] {
   }
   return out;
 }
+
+/** The L1T3 pattern libwebrtc's VP8 encoder uses (default_temporal_layers.cc): TIDs 0, 2, 1, 2, with the first TID 2 and the TID 1 frame layer syncs. */
+const L1T3 = [{ tid: 0, sync: false }, { tid: 2, sync: true }, { tid: 1, sync: true }, { tid: 2, sync: false }] as const;
+
+/**
+ * VP8 frames with temporal layers as Chromium sends them with `scalabilityMode: "L1T3"`: every
+ * packet's payload descriptor (RFC 7741 §4.2) carries X, a 15-bit picture ID, TL0PICIDX and
+ * TID/Y; frame 0 is a keyframe; 300-500 byte frames in packets of at most 120 bytes of data.
+ */
+export function makeLayeredVp8Stream(count: number, opts: { firstSeq?: number; seed?: number } = {}): Array<TestFrame & { tid: number; sync: boolean; tl0: number }> {
+  const rand = mulberry32(opts.seed ?? 3);
+  let seq = opts.firstSeq ?? 5000;
+  let tl0 = 0;
+  return Array.from({ length: count }, (_, index) => {
+    const { tid, sync } = L1T3[index % 4]!;
+    if (tid === 0 && index > 0) tl0 = (tl0 + 1) & 0xff;
+    const keyframe = index === 0;
+    const data = frameData("vp8", keyframe, 300 + Math.floor(rand() * 200), rand);
+    const timestamp = (index * 3000) >>> 0;
+    const packets: RtpPacket[] = [];
+    for (let off = 0; off < data.length; off += 120) {
+      const chunk = data.subarray(off, Math.min(off + 120, data.length));
+      const descriptor = [0x80 | (off === 0 ? 0x10 : 0), 0xe0, 0x80 | ((index >> 8) & 0x7f), index & 0xff, tl0, (tid << 6) | (sync ? 0x20 : 0)];
+      packets.push({
+        marker: off + 120 >= data.length, payloadType: 96, sequenceNumber: seq++ & 0xffff, timestamp, ssrc: 0x55667788,
+        payload: Uint8Array.from([...descriptor, ...chunk]),
+      });
+    }
+    return { index, keyframe, rtpTimestamp: timestamp, data, packets, tid, sync, tl0 };
+  });
+}
