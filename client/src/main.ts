@@ -6,6 +6,7 @@
  * `window.aiCall` exposes the call's figures and a few actions for automation (the end-to-end
  * test reads the same `getStats` figures the stats panel shows).
  */
+import { AI_STATE_TEXT, aiState, isRefusal, type AiStateKey } from "./ai-state.ts";
 import { Call, DEGRADATIONS, type CallSnapshot, type Degradation } from "./call.ts";
 import { drawOverlay } from "./overlay.ts";
 import { cameraErrorMessage } from "./errors.ts";
@@ -30,6 +31,7 @@ const ui = {
   overlay: $<HTMLCanvasElement>("overlay"),
   mapLabel: $("map-label"),
   messages: $("messages"),
+  aiState: $("ai-state"),
   askForm: $<HTMLFormElement>("ask-form"),
   question: $<HTMLInputElement>("question"),
   ask: $<HTMLButtonElement>("ask"),
@@ -43,7 +45,11 @@ const ui = {
 let call: Call | null = null;
 let camera: MediaStream | null = null;
 let statsTimer: ReturnType<typeof setInterval> | null = null;
-const answerItems = new Map<string, HTMLElement>();
+/** Each question's answer item (made when it is asked, right after it) and whether words came. */
+const answerItems = new Map<string, { li: HTMLElement; started: boolean; final: boolean }>();
+let lastRefused = false;
+/** The AI states shown, in order (for automation: a state can last less than a test's poll). */
+const aiStates: AiStateKey[] = [];
 
 if (!ui.name.value) ui.name.value = `guest-${Math.floor(Math.random() * 9000 + 1000)}`;
 const params = new URLSearchParams(location.search);
@@ -57,6 +63,38 @@ function setStatus(text: string): void {
 function showProblem(text: string | null): void {
   ui.problem.hidden = text === null;
   ui.problem.textContent = text ?? "";
+}
+
+function renderAiState(): void {
+  const s = call?.snapshot() ?? null;
+  const open = [...answerItems.values()].filter((a) => !a.final);
+  const key = aiState({
+    connected: s?.connectionState === "connected",
+    videoFlowing: (s?.uplink?.bitrateBps ?? 0) > 0,
+    open,
+    lastRefused,
+  });
+  if (ui.aiState.dataset.state === key) return;
+  ui.aiState.dataset.state = key;
+  ui.aiState.textContent = AI_STATE_TEXT[key];
+  aiStates.push(key);
+}
+
+/** Shows the question, and right after it the place its answer will fill. */
+function askQuestion(text: string): string | null {
+  if (!call) return null;
+  const id = call.ask(text);
+  addMessage("me", text).dataset.questionId = id;
+  const li = addMessage("ai", "");
+  li.dataset.questionId = id;
+  li.setAttribute("aria-busy", "true");
+  const state = document.createElement("span");
+  state.className = "state";
+  state.textContent = "looking…";
+  li.append(state);
+  answerItems.set(id, { li, started: false, final: false });
+  renderAiState();
+  return id;
 }
 
 function addMessage(who: "me" | "ai", text: string): HTMLElement {
@@ -114,17 +152,26 @@ async function onJoin(ev: SubmitEvent): Promise<void> {
           if (fatal) endCall(false);
         },
         answer: ({ id, text, final }) => {
-          let li = answerItems.get(id);
-          if (!li) {
-            li = addMessage("ai", "");
-            li.setAttribute("aria-busy", "true");
-            answerItems.set(id, li);
+          let item = answerItems.get(id);
+          if (!item) {
+            // An answer to a question this page did not ask (none today): shown at the end.
+            item = { li: addMessage("ai", ""), started: false, final: false };
+            item.li.setAttribute("aria-busy", "true");
+            answerItems.set(id, item);
           }
-          li.querySelector(".text")!.textContent += text;
+          item.started = true;
+          item.li.querySelector(".text")!.textContent += text;
+          const state = item.li.querySelector(".state");
+          if (state) state.textContent = final ? "" : "answering…";
           if (final) {
-            li.removeAttribute("aria-busy");
+            item.final = true;
+            item.li.removeAttribute("aria-busy");
+            state?.remove();
+            lastRefused = isRefusal(item.li.querySelector(".text")!.textContent ?? "");
+            if (lastRefused) item.li.classList.add("refused");
             renderStats();
           }
+          renderAiState();
         },
         regionMap: (map, version) => {
           drawOverlay(ui.overlay, map);
@@ -137,6 +184,7 @@ async function onJoin(ev: SubmitEvent): Promise<void> {
     });
     ui.joinPanel.hidden = true;
     ui.callPanel.hidden = false;
+    renderAiState();
     ui.question.focus();
     statsTimer = setInterval(renderStats, 1000);
   } catch (err) {
@@ -159,14 +207,14 @@ function renderStats(): void {
   ui.stat.rtt.textContent = s.rttMs !== null ? `${Math.round(s.rttMs)} ms` : "—";
   const m = median(s.answerLatenciesMs);
   ui.stat.answer.textContent = m === null ? "—" : `${Math.round(m)} ms median (${s.answerLatenciesMs.length} answers)`;
+  renderAiState();
 }
 
 function onAsk(ev: SubmitEvent): void {
   ev.preventDefault();
   const text = ui.question.value.trim();
   if (!call || !text) return;
-  addMessage("me", text);
-  call.ask(text);
+  askQuestion(text);
   ui.question.value = "";
 }
 
@@ -184,6 +232,9 @@ function endCall(polite: boolean): void {
   stopCamera();
   drawOverlay(ui.overlay, null);
   answerItems.clear();
+  lastRefused = false;
+  ui.aiState.dataset.state = "joining";
+  ui.aiState.textContent = AI_STATE_TEXT.joining;
   ui.callPanel.hidden = true;
   ui.joinPanel.hidden = false;
   ui.join.focus();
@@ -198,11 +249,12 @@ window.addEventListener("pagehide", () => call?.leave());
 
 declare global {
   interface Window {
-    aiCall: { snapshot(): CallSnapshot | null; ask(text: string): string | null; inCall(): boolean };
+    aiCall: { snapshot(): CallSnapshot | null; ask(text: string): string | null; inCall(): boolean; aiStates(): AiStateKey[] };
   }
 }
 window.aiCall = {
   snapshot: () => call?.snapshot() ?? null,
-  ask: (text) => call?.ask(text) ?? null,
+  ask: (text) => askQuestion(text),
   inCall: () => call !== null && !call.isEnded,
+  aiStates: () => [...aiStates],
 };

@@ -3,7 +3,7 @@
  * a refused camera, a server that is gone before joining, and a server that stops mid-call, each
  * giving a clear message on the page (and the page staying usable).
  */
-import { mkdtempSync, rmSync } from "node:fs";
+import { mkdirSync, mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import type { Browser, Page } from "playwright-core";
@@ -13,6 +13,7 @@ import { WorkerOcrEngine } from "../../sfu/mllm/embedded/worker-engine.ts";
 import { launchChromium, servePage } from "../support/browser.ts";
 import { waitFor } from "../support/call-helpers.ts";
 
+const ARTIFACTS = join(process.cwd(), "test-artifacts");
 let dir: string;
 let dist: string;
 let engine: WorkerOcrEngine;
@@ -21,6 +22,7 @@ let refusing: Browser;
 
 beforeAll(async () => {
   dir = mkdtempSync(join(tmpdir(), "e2e-page-"));
+  mkdirSync(ARTIFACTS, { recursive: true });
   dist = (await buildClient(join(dir, "dist"), { minify: false })).dir;
   engine = new WorkerOcrEngine();
   await engine.warmUp();
@@ -72,6 +74,7 @@ describe("the page by keyboard", () => {
       await page.locator("#messages li.me").filter({ hasText: "What does the sign say?" }).waitFor({ timeout: 5000 });
       await page.locator("#messages li.ai").first().waitFor({ timeout: 60_000 });
       expect(await page.locator("#question").inputValue()).toBe("");
+      await page.waitForFunction(() => !document.querySelector("#messages li.ai")?.hasAttribute("aria-busy"), undefined, { timeout: 60_000 });
       // Tab from the question reaches Ask, then Leave; Space presses Leave.
       await page.locator("#question").focus();
       await page.keyboard.press("Tab");
@@ -83,6 +86,45 @@ describe("the page by keyboard", () => {
       expect(await page.locator("#status").textContent()).toBe("You left the call.");
       await waitFor(() => server.participantCount === 0, 10_000, "the server to drop the participant");
       expect(await focusedId(page)).toBe("join");
+    } finally {
+      await page.close();
+      await server.close();
+    }
+  });
+
+  it("the AI's state is shown and announced, and each answer sits right after its question", async () => {
+    const { server, origin } = await startServer();
+    const page = await allowing.newPage();
+    try {
+      await page.goto(`${origin}/?name=state-user`);
+      await page.locator("#join").click();
+      await page.locator("#call-panel").waitFor({ state: "visible", timeout: 20_000 });
+      const aiState = page.locator("#ai-state");
+      expect(await aiState.getAttribute("role")).toBe("status");
+      await page.waitForFunction(() => document.getElementById("ai-state")?.dataset.state === "watching", undefined, { timeout: 30_000 });
+      // Two questions before the first answer: each answer fills the place made under its question.
+      for (const q of ["What does the sign say?", "Which gate is shown?"]) {
+        await page.locator("#question").fill(q);
+        await page.keyboard.press("Enter");
+      }
+      await page.waitForFunction(() => [...document.querySelectorAll("#messages li.ai")].length === 2 && ![...document.querySelectorAll("#messages li.ai")].some((li) => li.hasAttribute("aria-busy")), undefined, { timeout: 60_000 });
+      const items = await page.locator("#messages li").evaluateAll((lis) => lis.map((li) => ({ who: li.className.split(" ")[0], id: (li as HTMLElement).dataset.questionId, text: li.querySelector(".text")?.textContent ?? "" })));
+      expect(items.map((i) => i.who)).toEqual(["me", "ai", "me", "ai"]);
+      expect(items[1]!.id).toBe(items[0]!.id);
+      expect(items[3]!.id).toBe(items[2]!.id);
+      expect(items[0]!.id).not.toBe(items[2]!.id);
+      expect(items[1]!.text.length).toBeGreaterThan(0);
+      // Chromium's own fake camera shows only a running timestamp: no gate, so the second question
+      // (answered last: one model call at a time) gets a refusal, and the state says so.
+      const states = await page.evaluate(() => window.aiCall.aiStates());
+      const looking = states.indexOf("looking");
+      expect(looking, states.join(" > ")).toBeGreaterThan(0);
+      expect(states[looking - 1], states.join(" > ")).toBe("watching");
+      // The embedded engine sends each answer as one final chunk, so "answering" may not show.
+      expect(states.slice(looking + 1).every((k) => k === "answering" || k === "looking" || k === "cannot-answer"), states.join(" > ")).toBe(true);
+      expect(await aiState.getAttribute("data-state")).toBe("cannot-answer");
+      expect(await aiState.textContent()).toMatch(/could not answer/);
+      await page.screenshot({ path: join(ARTIFACTS, "page-ai-state-paired.png"), fullPage: true });
     } finally {
       await page.close();
       await server.close();
