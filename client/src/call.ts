@@ -16,6 +16,7 @@ import type { ImportanceMap } from "../../encoder/importance/map.ts";
 import { parseServerMessage, type ClientMessage, type JoinedMessage, type ServerMessage } from "../../sfu/protocol/messages.ts";
 import { parseDataChannelMessage, type FromPublisherMessage, type RateTargetMessage } from "../../sfu/protocol/datachannel.ts";
 import { RegionMapTracker } from "../../sfu/publisher/region-map.ts";
+import { isRefusal } from "./ai-state.ts";
 import { CameraPipeline } from "./camera-pipeline.ts";
 import { describeHttpError, joinErrorMessage, serverErrorMessage } from "./errors.ts";
 import { uplinkRates, uplinkSample, type UplinkRates, type UplinkSample } from "./stats.ts";
@@ -82,6 +83,8 @@ export interface CallSnapshot {
   readonly frameHeight: number | null;
   readonly rttMs: number | null;
   readonly qualityLimitation: string | null;
+  /** The browser's estimate of what the path carries, bits per second (null before it has one). */
+  readonly availableOutgoingBps: number | null;
   readonly target: { maxBitrateBps: number; maxFramerate: number } | null;
   readonly mapVersion: number | null;
   readonly mapsApplied: number;
@@ -95,7 +98,9 @@ export class Call {
   private readonly tracker: RegionMapTracker;
   private readonly asked = new Map<string, number>();
   private readonly answered = new Set<string>();
-  private readonly latencies: number[] = [];
+  /** Question id -> ms from asking to the first chunk of its answer (refusals taken out). */
+  private readonly latencies = new Map<string, number>();
+  private readonly answerText = new Map<string, string>();
   private prevSample: UplinkSample | null = null;
   private lastRates: UplinkRates | null = null;
   private lastSample: UplinkSample | null = null;
@@ -200,8 +205,15 @@ export class Call {
           if (first) {
             this.answered.add(msg.id);
             latencyMs = performance.now() - asked;
-            this.latencies.push(latencyMs);
+            this.latencies.set(msg.id, latencyMs);
           }
+          // A refusal comes back in milliseconds and says nothing of how fast the AI answers:
+          // it leaves the latency figures once it is known to be one.
+          const text = (this.answerText.get(msg.id) ?? "") + msg.text;
+          if (msg.final) {
+            this.answerText.delete(msg.id);
+            if (isRefusal(text)) this.latencies.delete(msg.id);
+          } else if (asked !== undefined) this.answerText.set(msg.id, text);
           events.answer({ id: msg.id, text: msg.text, final: msg.final, latencyMs });
           break;
         }
@@ -314,10 +326,11 @@ export class Call {
       frameHeight: this.lastSample?.frameHeight ?? null,
       rttMs: this.lastSample?.rttMs ?? null,
       qualityLimitation: this.lastSample?.qualityLimitation ?? null,
+      availableOutgoingBps: this.lastSample?.availableOutgoingBps ?? null,
       target: this.target,
       mapVersion: this.tracker.current?.version ?? null,
       mapsApplied: this.mapsApplied,
-      answerLatenciesMs: [...this.latencies],
+      answerLatenciesMs: [...this.latencies.values()],
       filterMs: p.filterMs,
       framesOut: p.framesOut,
       connectionState: this.pc.connectionState,

@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { cameraErrorMessage, describeHttpError, joinErrorMessage, serverErrorMessage } from "./errors.ts";
+import { cameraErrorMessage, describeHttpError, idFieldMessage, joinErrorMessage, serverErrorMessage } from "./errors.ts";
 
 describe("messages for people", () => {
   it("names what to do for each getUserMedia failure", () => {
@@ -22,5 +22,15 @@ describe("messages for people", () => {
     expect(describeHttpError(502, "<html>")).toBe("The server answered 502.");
     expect(joinErrorMessage("IDENTITY_IN_USE", "x")).toMatch(/already uses this name/);
     expect(joinErrorMessage("INTERNAL", "oops")).toBe("The server refused to join: oops (INTERNAL).");
+  });
+});
+
+describe("idFieldMessage", () => {
+  const ok = { valueMissing: false, patternMismatch: false, tooLong: false };
+  it("names the field and what is wrong with it", () => {
+    expect(idFieldMessage("Room", { ...ok, valueMissing: true }, "")).toBe("Room: enter one, using letters, digits, dot, dash or underscore.");
+    expect(idFieldMessage("Your name", { ...ok, patternMismatch: true }, "ann lee!")).toBe('Your name: use only letters, digits, dot, dash or underscore (not spaces, "!").');
+    expect(idFieldMessage("Room", { ...ok, patternMismatch: true }, "x".repeat(70))).toBe("Room: at most 64 characters (this one has 70).");
+    expect(idFieldMessage("Room", ok, "demo")).toBe("");
   });
 });

@@ -1,7 +1,26 @@
 /**
  * Messages a person can act on, for the failures a call page meets: the camera refused or missing,
- * the server unreachable, the server saying no. Pure, so each wording is unit-tested.
+ * the server unreachable, the server saying no, a form field that will not do. Pure, so each
+ * wording is unit-tested.
  */
+
+/** What the form checks of a room or name field (a subset of the browser's ValidityState). */
+export interface IdFieldValidity {
+  readonly valueMissing: boolean;
+  readonly patternMismatch: boolean;
+  readonly tooLong: boolean;
+}
+
+/** The message for a room or name field that does not pass, naming the field; "" when it passes. */
+export function idFieldMessage(label: string, v: IdFieldValidity, value: string): string {
+  if (v.valueMissing) return `${label}: enter one, using letters, digits, dot, dash or underscore.`;
+  if (v.tooLong || value.length > 64) return `${label}: at most 64 characters (this one has ${value.length}).`;
+  if (v.patternMismatch) {
+    const bad = [...new Set([...value].filter((c) => !/[A-Za-z0-9_.-]/.test(c)))].map((c) => (c === " " ? "spaces" : `"${c}"`));
+    return `${label}: use only letters, digits, dot, dash or underscore${bad.length > 0 ? ` (not ${bad.join(", ")})` : ""}.`;
+  }
+  return "";
+}
 
 /** getUserMedia's DOMException names (Media Capture and Streams §10.2 and WebIDL). */
 export function cameraErrorMessage(err: unknown): string {

@@ -9,8 +9,8 @@
 import { AI_STATE_TEXT, aiState, isRefusal, type AiStateKey } from "./ai-state.ts";
 import { Call, DEGRADATIONS, type CallSnapshot, type Degradation } from "./call.ts";
 import { drawOverlay } from "./overlay.ts";
-import { cameraErrorMessage } from "./errors.ts";
-import { formatBitrate, median } from "./stats.ts";
+import { cameraErrorMessage, idFieldMessage } from "./errors.ts";
+import { formatBitrate, limitationText, median } from "./stats.ts";
 
 const $ = <T extends HTMLElement>(id: string): T => {
   const el = document.getElementById(id);
@@ -41,6 +41,8 @@ const ui = {
     loss: $("stat-loss"), rtt: $("stat-rtt"), answer: $("stat-answer"),
   },
 };
+
+const NO_MAP_TEXT = "The whole picture is sent at the same quality.";
 
 let call: Call | null = null;
 let camera: MediaStream | null = null;
@@ -119,8 +121,16 @@ async function startCamera(): Promise<MediaStream> {
   return navigator.mediaDevices.getUserMedia({ video: { width: { ideal: 1280 }, height: { ideal: 720 }, frameRate: { ideal: 30 } }, audio: false });
 }
 
+/** The browser's own message for a pattern is "Please match the requested format.": say what the field needs. */
+function checkIdField(input: HTMLInputElement, label: string): void {
+  input.setCustomValidity("");
+  input.setCustomValidity(idFieldMessage(label, input.validity, input.value));
+}
+
 async function onJoin(ev: SubmitEvent): Promise<void> {
   ev.preventDefault();
+  checkIdField(ui.room, "Room");
+  checkIdField(ui.name, "Your name");
   if (!ui.joinForm.reportValidity()) return;
   showProblem(null);
   ui.join.disabled = true;
@@ -176,8 +186,8 @@ async function onJoin(ev: SubmitEvent): Promise<void> {
         regionMap: (map, version) => {
           drawOverlay(ui.overlay, map);
           ui.mapLabel.textContent = map
-            ? `Region map ${version}: the shaded parts are blurred before encoding, the outlined part keeps its detail.`
-            : "No region map: the whole picture gets the same quality.";
+            ? `The AI is reading the outlined part: it is sent sharp, the rest softer to save bits (region map ${version}).`
+            : NO_MAP_TEXT;
         },
         rateTarget: () => renderStats(),
       },
@@ -202,7 +212,8 @@ function renderStats(): void {
   ui.stat.bitrate.textContent = formatBitrate(s.uplink?.bitrateBps ?? null);
   ui.stat.target.textContent = s.target ? `${formatBitrate(s.target.maxBitrateBps)}, ${s.target.maxFramerate} fps` : "—";
   ui.stat.fps.textContent = s.uplink ? `${s.uplink.framerate.toFixed(1)} fps` : "—";
-  ui.stat.size.textContent = s.frameWidth && s.frameHeight ? `${s.frameWidth}×${s.frameHeight}${s.qualityLimitation && s.qualityLimitation !== "none" ? ` (limited by ${s.qualityLimitation})` : ""}` : "—";
+  const limit = limitationText(s.qualityLimitation, s.availableOutgoingBps, s.target?.maxBitrateBps ?? null);
+  ui.stat.size.textContent = s.frameWidth && s.frameHeight ? `${s.frameWidth}×${s.frameHeight}${limit ? ` (${limit})` : ""}` : "—";
   ui.stat.loss.textContent = s.uplink?.lossRatio != null ? `${(s.uplink.lossRatio * 100).toFixed(1)}%` : "—";
   ui.stat.rtt.textContent = s.rttMs !== null ? `${Math.round(s.rttMs)} ms` : "—";
   const m = median(s.answerLatenciesMs);
@@ -231,6 +242,7 @@ function endCall(polite: boolean): void {
   call = null;
   stopCamera();
   drawOverlay(ui.overlay, null);
+  ui.mapLabel.textContent = NO_MAP_TEXT;
   answerItems.clear();
   lastRefused = false;
   ui.aiState.dataset.state = "joining";
@@ -243,6 +255,15 @@ function endCall(polite: boolean): void {
 }
 
 ui.joinForm.addEventListener("submit", (ev) => void onJoin(ev));
+for (const b of document.querySelectorAll<HTMLButtonElement>("#ai-help .example")) {
+  // An example fills the question box (the person may change it) and puts the focus there.
+  b.addEventListener("click", () => {
+    ui.question.value = b.textContent ?? "";
+    ui.question.focus();
+  });
+}
+ui.room.addEventListener("input", () => checkIdField(ui.room, "Room"));
+ui.name.addEventListener("input", () => checkIdField(ui.name, "Your name"));
 ui.askForm.addEventListener("submit", onAsk);
 ui.leave.addEventListener("click", () => endCall(true));
 window.addEventListener("pagehide", () => call?.leave());

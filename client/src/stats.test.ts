@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { formatBitrate, median, uplinkRates, uplinkSample } from "./stats.ts";
+import { formatBitrate, limitationText, median, uplinkRates, uplinkSample } from "./stats.ts";
 
 const outbound = (over: Record<string, unknown> = {}) => ({
   type: "outbound-rtp", kind: "video", timestamp: 1000, bytesSent: 10_000, framesEncoded: 30, packetsSent: 100,
@@ -16,8 +16,9 @@ describe("uplinkSample", () => {
     ]);
     expect(s).toEqual({
       timestampMs: 1000, bytesSent: 10_000, framesEncoded: 30, frameWidth: 1280, frameHeight: 720,
-      packetsLost: 4, packetsSent: 100, rttMs: 42, qpSum: null, qualityLimitation: "bandwidth",
+      packetsLost: 4, packetsSent: 100, rttMs: 42, qpSum: null, qualityLimitation: "bandwidth", availableOutgoingBps: null,
     });
+    expect(uplinkSample([outbound(), { type: "candidate-pair", nominated: true, availableOutgoingBitrate: 1_500_000 }])!.availableOutgoingBps).toBe(1_500_000);
   });
 
   it("is null before any video is sent, and leaves unknown figures null", () => {
@@ -68,5 +69,19 @@ describe("formatting", () => {
     expect(formatBitrate(null)).toBe("—");
     expect(formatBitrate(612_400)).toBe("612 kbps");
     expect(formatBitrate(1_450_000)).toBe("1.4 Mbps");
+  });
+});
+
+describe("limitationText", () => {
+  it("bandwidth with the path able to carry the server's target: the target holds it, not the network", () => {
+    expect(limitationText("bandwidth", 2_000_000, 240_000)).toBe("held to the server's target");
+    expect(limitationText("bandwidth", 200_000, 240_000)).toBe("limited by the network");
+    expect(limitationText("bandwidth", null, 240_000)).toBe("limited by the network");
+  });
+
+  it("cpu in plain words; none or unknown, nothing", () => {
+    expect(limitationText("cpu", null, null)).toBe("limited by this device's processor");
+    expect(limitationText("none", 1, 1)).toBeNull();
+    expect(limitationText(null, null, null)).toBeNull();
   });
 });

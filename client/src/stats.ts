@@ -21,6 +21,8 @@ export interface UplinkSample {
   readonly qpSum: number | null;
   /** Why the encoder is holding back, as the browser says ("bandwidth", "cpu", "none"). */
   readonly qualityLimitation: string | null;
+  /** The browser's own estimate of what the path carries (candidate-pair availableOutgoingBitrate), bits per second. */
+  readonly availableOutgoingBps: number | null;
 }
 
 /** Figures between two samples. */
@@ -44,8 +46,10 @@ const num = (v: unknown): number | null => (typeof v === "number" && Number.isFi
 export function uplinkSample(entries: Iterable<StatsEntry>): UplinkSample | null {
   let out: StatsEntry | null = null;
   let remote: StatsEntry | null = null;
+  let available: number | null = null;
   for (const e of entries) {
     const video = e.kind === "video" || e.mediaType === "video";
+    if (e.type === "candidate-pair" && e.nominated === true && num(e.availableOutgoingBitrate) !== null) available = num(e.availableOutgoingBitrate);
     if (e.type === "outbound-rtp" && video) {
       // With simulcast there are several; the one sending the most is the one that matters here.
       if (!out || (num(e.bytesSent) ?? 0) > (num(out.bytesSent) ?? 0)) out = e;
@@ -66,7 +70,21 @@ export function uplinkSample(entries: Iterable<StatsEntry>): UplinkSample | null
     rttMs: rtt === null ? null : rtt * 1000,
     qpSum: num(out.qpSum),
     qualityLimitation: typeof out.qualityLimitationReason === "string" ? out.qualityLimitationReason : null,
+    availableOutgoingBps: available,
   };
+}
+
+/**
+ * What holds the picture back, in plain words, or null when nothing does. The browser says
+ * "bandwidth" whenever the encoder is kept under its bitrate, which is also the case when the
+ * server's rate target is the cap and the path could carry more: then it is the server's target
+ * (the AI asked for fewer bits), not the network.
+ */
+export function limitationText(qualityLimitation: string | null, availableOutgoingBps: number | null, targetBps: number | null): string | null {
+  if (qualityLimitation === "cpu") return "limited by this device's processor";
+  if (qualityLimitation !== "bandwidth") return null;
+  if (targetBps !== null && availableOutgoingBps !== null && availableOutgoingBps >= 0.95 * targetBps) return "held to the server's target";
+  return "limited by the network";
 }
 
 /** Rates between two samples of the same sender; null when the interval is empty or went backwards. */

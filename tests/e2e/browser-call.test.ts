@@ -159,7 +159,7 @@ describe("browser client (Chromium) with the embedded engine", () => {
 
       const mapped = await waitForPage(page, (s) => s.mapVersion !== null, 15_000, "the region map at the page");
       expect(mapped.mapsApplied).toBeGreaterThanOrEqual(1);
-      expect(await page.locator("#map-label").textContent()).toContain(`Region map ${mapped.mapVersion}`);
+      expect(await page.locator("#map-label").textContent()).toContain(`region map ${mapped.mapVersion}`);
       await waitForPage(page, (s) => s.target?.maxBitrateBps === LOW.maxBitrateBps, 10_000, "the lower rate target applied");
       await sleep(3000); // the encoder settles at the new cap
       const heightsMapped = await settleResolution(page, 4000, 20_000);

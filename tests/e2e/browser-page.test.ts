@@ -102,6 +102,11 @@ describe("the page by keyboard", () => {
       const aiState = page.locator("#ai-state");
       expect(await aiState.getAttribute("role")).toBe("status");
       await page.waitForFunction(() => document.getElementById("ai-state")?.dataset.state === "watching", undefined, { timeout: 30_000 });
+      // What the AI can answer is on the page, with examples that fill the question box.
+      expect(await page.locator("#ai-help").textContent()).toMatch(/reads text/);
+      await page.locator("#ai-help .example").first().click();
+      expect(await page.locator("#question").inputValue()).toBe("What does the sign say?");
+      expect(await focusedId(page)).toBe("question");
       // Two questions before the first answer: each answer fills the place made under its question.
       for (const q of ["What does the sign say?", "Which gate is shown?"]) {
         await page.locator("#question").fill(q);
@@ -139,6 +144,8 @@ describe("the page by keyboard", () => {
       await page.locator("#name").fill("no spaces allowed");
       await page.locator("#join").press("Enter");
       expect(await page.locator("#name").evaluate((el) => (el as HTMLInputElement).validity.patternMismatch)).toBe(true);
+      // The message names the field and what is wrong, not the browser's "match the requested format".
+      expect(await page.locator("#name").evaluate((el) => (el as HTMLInputElement).validationMessage)).toBe("Your name: use only letters, digits, dot, dash or underscore (not spaces).");
       expect(await page.locator("#join-panel").isVisible()).toBe(true);
       expect(server.participantCount).toBe(0);
     } finally {
