@@ -36,6 +36,7 @@ const ui = {
   question: $<HTMLInputElement>("question"),
   ask: $<HTMLButtonElement>("ask"),
   leave: $<HTMLButtonElement>("leave"),
+  rejoin: $<HTMLButtonElement>("rejoin"),
   stat: {
     bitrate: $("stat-bitrate"), target: $("stat-target"), fps: $("stat-fps"), size: $("stat-size"),
     loss: $("stat-loss"), rtt: $("stat-rtt"), answer: $("stat-answer"),
@@ -127,6 +128,55 @@ function checkIdField(input: HTMLInputElement, label: string): void {
   input.setCustomValidity(idFieldMessage(label, input.validity, input.value));
 }
 
+/** Joins the room in the form with the camera already playing; the call's events drive the page. */
+function connect(): Promise<Call> {
+  return Call.join({
+    origin: location.origin,
+    room: ui.room.value,
+    name: ui.name.value,
+    video: ui.preview,
+    ...(DEGRADATIONS.includes(params.get("degradation") as Degradation) ? { degradation: params.get("degradation") as Degradation } : {}),
+    ...(/^L1T[23]$/.test(params.get("layers") ?? "") ? { scalabilityMode: params.get("layers")! } : {}),
+    events: {
+      // After a reconnect the "in the call" line says so, so nobody wonders where the call went.
+      status: (text) => setStatus(rejoined && text.startsWith("In the call") ? "Reconnected: in the call again; the conversation above is kept." : text),
+      problem: (text, fatal) => {
+        showProblem(text);
+        if (fatal) lostCall(text);
+      },
+      answer: ({ id, text, final }) => {
+        let item = answerItems.get(id);
+        if (!item) {
+          // An answer to a question this page did not ask (none today): shown at the end.
+          item = { li: addMessage("ai", ""), started: false, final: false };
+          item.li.setAttribute("aria-busy", "true");
+          answerItems.set(id, item);
+        }
+        item.started = true;
+        item.li.querySelector(".text")!.textContent += text;
+        const state = item.li.querySelector(".state");
+        if (state) state.textContent = final ? "" : "answering…";
+        if (final) {
+          item.final = true;
+          item.li.removeAttribute("aria-busy");
+          state?.remove();
+          lastRefused = isRefusal(item.li.querySelector(".text")!.textContent ?? "");
+          if (lastRefused) item.li.classList.add("refused");
+          renderStats();
+        }
+        renderAiState();
+      },
+      regionMap: (map, version) => {
+        drawOverlay(ui.overlay, map);
+        ui.mapLabel.textContent = map
+          ? `The AI is reading the outlined part: it is sent sharp, the rest softer to save bits (region map ${version}).`
+          : NO_MAP_TEXT;
+      },
+      rateTarget: () => renderStats(),
+    },
+  });
+}
+
 async function onJoin(ev: SubmitEvent): Promise<void> {
   ev.preventDefault();
   checkIdField(ui.room, "Room");
@@ -148,50 +198,7 @@ async function onJoin(ev: SubmitEvent): Promise<void> {
     });
     await ui.preview.play().catch(() => {});
     setStatus("Getting a join token…");
-    call = await Call.join({
-      origin: location.origin,
-      room: ui.room.value,
-      name: ui.name.value,
-      video: ui.preview,
-      ...(DEGRADATIONS.includes(params.get("degradation") as Degradation) ? { degradation: params.get("degradation") as Degradation } : {}),
-      ...(/^L1T[23]$/.test(params.get("layers") ?? "") ? { scalabilityMode: params.get("layers")! } : {}),
-      events: {
-        status: setStatus,
-        problem: (text, fatal) => {
-          showProblem(text);
-          if (fatal) endCall(false);
-        },
-        answer: ({ id, text, final }) => {
-          let item = answerItems.get(id);
-          if (!item) {
-            // An answer to a question this page did not ask (none today): shown at the end.
-            item = { li: addMessage("ai", ""), started: false, final: false };
-            item.li.setAttribute("aria-busy", "true");
-            answerItems.set(id, item);
-          }
-          item.started = true;
-          item.li.querySelector(".text")!.textContent += text;
-          const state = item.li.querySelector(".state");
-          if (state) state.textContent = final ? "" : "answering…";
-          if (final) {
-            item.final = true;
-            item.li.removeAttribute("aria-busy");
-            state?.remove();
-            lastRefused = isRefusal(item.li.querySelector(".text")!.textContent ?? "");
-            if (lastRefused) item.li.classList.add("refused");
-            renderStats();
-          }
-          renderAiState();
-        },
-        regionMap: (map, version) => {
-          drawOverlay(ui.overlay, map);
-          ui.mapLabel.textContent = map
-            ? `The AI is reading the outlined part: it is sent sharp, the rest softer to save bits (region map ${version}).`
-            : NO_MAP_TEXT;
-        },
-        rateTarget: () => renderStats(),
-      },
-    });
+    call = await connect();
     ui.joinPanel.hidden = true;
     ui.callPanel.hidden = false;
     renderAiState();
@@ -235,7 +242,78 @@ function stopCamera(): void {
   ui.preview.srcObject = null;
 }
 
+/** Waits before each reconnect attempt (s): quick at first, then every 15 s, for about two minutes. */
+const RECONNECT_DELAYS_S = [1, 2, 4, 8, 15, 15, 15, 15, 15, 15, 15];
+let reconnectTimer: ReturnType<typeof setTimeout> | null = null;
+let reconnectAttempt = 0;
+/** The current call came from a reconnect (until Leave). */
+let rejoined = false;
+
+/**
+ * The call ended without Leave (the server went away, the media path failed): the transcript and
+ * the camera stay, open questions say they got no answer, and the page joins again by itself,
+ * with backoff, or at once with Rejoin.
+ */
+function lostCall(reason: string): void {
+  call = null;
+  for (const item of answerItems.values()) {
+    if (item.final) continue;
+    item.final = true;
+    item.li.removeAttribute("aria-busy");
+    item.li.querySelector(".state")?.remove();
+    item.li.querySelector(".text")!.textContent = "No answer: the connection to the server was lost. Ask again once reconnected.";
+    item.li.classList.add("refused");
+  }
+  answerItems.clear();
+  drawOverlay(ui.overlay, null);
+  ui.mapLabel.textContent = NO_MAP_TEXT;
+  showProblem(`${reason.replace(/ Join again when it is back\.$/, "")} Reconnecting…`);
+  ui.rejoin.hidden = false;
+  ui.aiState.dataset.state = "joining";
+  ui.aiState.textContent = "AI: reconnecting…";
+  reconnectAttempt = 0;
+  scheduleReconnect();
+}
+
+function scheduleReconnect(): void {
+  if (reconnectTimer !== null) clearTimeout(reconnectTimer);
+  const delay = RECONNECT_DELAYS_S[reconnectAttempt];
+  if (delay === undefined) {
+    reconnectTimer = null;
+    setStatus("Could not reconnect to the call server. Press Rejoin to try again, or Leave.");
+    return;
+  }
+  setStatus(`Reconnecting in ${delay} s (attempt ${reconnectAttempt + 1} of ${RECONNECT_DELAYS_S.length})…`);
+  reconnectTimer = setTimeout(() => void reconnect(), delay * 1000);
+}
+
+async function reconnect(): Promise<void> {
+  if (reconnectTimer !== null) clearTimeout(reconnectTimer);
+  reconnectTimer = null;
+  if (call || !camera) return;
+  reconnectAttempt++;
+  ui.rejoin.disabled = true;
+  try {
+    setStatus("Reconnecting…");
+    rejoined = true;
+    call = await connect();
+    ui.rejoin.hidden = true;
+    showProblem(null);
+    setStatus("Reconnected: connecting the video again…");
+    renderAiState();
+  } catch (err) {
+    showProblem(`${err instanceof Error ? err.message : String(err)} Reconnecting…`);
+    scheduleReconnect();
+  } finally {
+    ui.rejoin.disabled = false;
+  }
+}
+
 function endCall(polite: boolean): void {
+  rejoined = false;
+  if (reconnectTimer !== null) clearTimeout(reconnectTimer);
+  reconnectTimer = null;
+  ui.rejoin.hidden = true;
   if (statsTimer !== null) clearInterval(statsTimer);
   statsTimer = null;
   if (call && polite) call.leave();
@@ -266,6 +344,7 @@ ui.room.addEventListener("input", () => checkIdField(ui.room, "Room"));
 ui.name.addEventListener("input", () => checkIdField(ui.name, "Your name"));
 ui.askForm.addEventListener("submit", onAsk);
 ui.leave.addEventListener("click", () => endCall(true));
+ui.rejoin.addEventListener("click", () => void reconnect());
 window.addEventListener("pagehide", () => call?.leave());
 
 declare global {

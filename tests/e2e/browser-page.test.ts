@@ -194,10 +194,50 @@ describe("failures the page explains", () => {
       await page.locator("#join").press("Enter");
       await page.locator("#call-panel").waitFor({ state: "visible", timeout: 20_000 });
       await server.close();
-      expect(await problemText(page)).toMatch(/Lost the connection to the call server/);
+      expect(await problemText(page)).toMatch(/Lost the connection to the call server.*Reconnecting/);
+      // The call panel stays (with what was said), the page tries again by itself, and says so.
+      expect(await page.locator("#call-panel").isVisible()).toBe(true);
+      await page.locator("#rejoin").waitFor({ state: "visible", timeout: 5000 });
+      await page.waitForFunction(() => /Reconnect/.test(document.getElementById("status")?.textContent ?? ""), undefined, { timeout: 10_000 });
+      // Leave stops the attempts.
+      await page.locator("#leave").click();
       await page.locator("#join-panel").waitFor({ state: "visible", timeout: 5000 });
+      expect(await page.locator("#rejoin").isHidden()).toBe(true);
     } finally {
       await page.close();
+    }
+  });
+
+  it("a server that restarts during the call: the page reconnects by itself and the conversation is kept", async () => {
+    const first = await startServer();
+    const port = Number(new URL(first.origin).port);
+    const page = await allowing.newPage();
+    let second: Awaited<ReturnType<typeof startServer>> | null = null;
+    try {
+      await page.goto(`${first.origin}/?name=reconnect-user`);
+      await page.locator("#join").click();
+      await page.locator("#call-panel").waitFor({ state: "visible", timeout: 20_000 });
+      await page.locator("#question").fill("What does the sign say?");
+      await page.keyboard.press("Enter");
+      await page.waitForFunction(() => { const li = document.querySelector("#messages li.ai"); return li !== null && !li.hasAttribute("aria-busy"); }, undefined, { timeout: 60_000 });
+      const before = await page.locator("#messages li").allTextContents();
+      await first.server.close();
+      await problemText(page);
+      second = await servePage(engine, dist, {}, port);
+      await waitFor(() => second!.server.participantCount === 1, 30_000, "the page to join the restarted server");
+      // The page says it is back once the media connects again (the status line, announced).
+      await page.waitForFunction(() => document.getElementById("status")?.textContent === "Reconnected: in the call again; the conversation above is kept.", undefined, { timeout: 20_000 });
+      expect(await page.locator("#problem").isHidden()).toBe(true);
+      expect(await page.locator("#rejoin").isHidden()).toBe(true);
+      // The conversation from before the restart is still there, and the call goes on.
+      expect((await page.locator("#messages li").allTextContents()).slice(0, before.length)).toEqual(before);
+      await page.locator("#question").fill("Which gate is shown?");
+      await page.keyboard.press("Enter");
+      await page.waitForFunction((n) => { const lis = document.querySelectorAll("#messages li.ai"); return lis.length === n && !lis[n - 1]!.hasAttribute("aria-busy"); }, 2, { timeout: 60_000 });
+      await page.screenshot({ path: join(ARTIFACTS, "page-reconnected.png"), fullPage: true });
+    } finally {
+      await page.close();
+      await second?.server.close();
     }
   });
 });

@@ -13,7 +13,7 @@ export { CHROMIUM_PATH, launchChromium, type LaunchOptions, toY4m } from "../../
  * A call server on 127.0.0.1 serving the page built into `dist`, with the embedded engine as the
  * AI peer and its text detector for region maps; `extra` sets the rest (rates, maps, policy).
  */
-export async function servePage(engine: WorkerOcrEngine, dist: string, extra: Partial<CallServerOptions> = {}): Promise<{ server: CallServer; origin: string }> {
+export async function servePage(engine: WorkerOcrEngine, dist: string, extra: Partial<CallServerOptions> = {}, port = 0): Promise<{ server: CallServer; origin: string }> {
   const server = new CallServer({
     secret: "e2e-test-secret-0123456789abcdef-0123",
     ffmpeg: resolveFfmpeg({ env: process.env }).path,
@@ -22,6 +22,6 @@ export async function servePage(engine: WorkerOcrEngine, dist: string, extra: Pa
     httpRoutes: clientRoutes(dist),
     ...extra,
   });
-  const addr = await server.listen(0, "127.0.0.1");
+  const addr = await server.listen(port, "127.0.0.1");
   return { server, origin: `http://127.0.0.1:${addr.port}` };
 }
