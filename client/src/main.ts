@@ -32,6 +32,7 @@ const ui = {
   mapLabel: $("map-label"),
   messages: $("messages"),
   aiState: $("ai-state"),
+  stats: $<HTMLDetailsElement>("stats"),
   askForm: $<HTMLFormElement>("ask-form"),
   question: $<HTMLInputElement>("question"),
   ask: $<HTMLButtonElement>("ask"),
@@ -201,6 +202,8 @@ async function onJoin(ev: SubmitEvent): Promise<void> {
     call = await connect();
     ui.joinPanel.hidden = true;
     ui.callPanel.hidden = false;
+    // On a phone the stats start folded: the picture and the chat come first.
+    if (window.matchMedia("(max-width: 720px)").matches) ui.stats.open = false;
     renderAiState();
     ui.question.focus();
     statsTimer = setInterval(renderStats, 1000);

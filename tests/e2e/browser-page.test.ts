@@ -136,6 +136,41 @@ describe("the page by keyboard", () => {
     }
   });
 
+  it("a phone (390x844): question bar, Ask and Leave on screen without scrolling, stats folded; a wide screen: the picture gets the room", async () => {
+    const { server, origin } = await startServer();
+    const phone = await allowing.newPage({ viewport: { width: 390, height: 844 } });
+    const wide = await allowing.newPage({ viewport: { width: 1920, height: 1080 } });
+    try {
+      await phone.goto(`${origin}/?name=phone-user`);
+      await phone.locator("#join").click();
+      await phone.locator("#call-panel").waitFor({ state: "visible", timeout: 20_000 });
+      for (const id of ["question", "ask", "leave", "ai-state"]) {
+        const box = await phone.locator(`#${id}`).boundingBox();
+        expect(box, `#${id} has a box`).not.toBeNull();
+        expect(box!.y + box!.height, `#${id} bottom within the 844 px screen`).toBeLessThanOrEqual(844);
+        expect(box!.x + box!.width, `#${id} right within the 390 px screen`).toBeLessThanOrEqual(390);
+      }
+      expect(await phone.locator("#stats").evaluate((d) => (d as HTMLDetailsElement).open)).toBe(false);
+      await phone.screenshot({ path: join(ARTIFACTS, "page-phone.png") });
+
+      await wide.goto(`${origin}/?name=wide-user`);
+      await wide.locator("#join").click();
+      await wide.locator("#call-panel").waitFor({ state: "visible", timeout: 20_000 });
+      const video = await wide.locator("#preview").boundingBox();
+      expect(video!.width, "the picture's width at 1920 px").toBeGreaterThanOrEqual(1000);
+      // The chat sits beside the picture, its question box on screen.
+      const question = await wide.locator("#question").boundingBox();
+      expect(question!.x, "the question box right of the picture").toBeGreaterThan(video!.x + video!.width);
+      expect(question!.y + question!.height).toBeLessThanOrEqual(1080);
+      expect(await wide.locator("#stats").evaluate((d) => (d as HTMLDetailsElement).open)).toBe(true);
+      await wide.screenshot({ path: join(ARTIFACTS, "page-wide.png") });
+    } finally {
+      await phone.close();
+      await wide.close();
+      await server.close();
+    }
+  });
+
   it("an invalid name is caught by the form before anything is sent", async () => {
     const { server, origin } = await startServer();
     const page = await allowing.newPage();
