@@ -103,7 +103,20 @@ export class CameraPipeline {
 
   private drawFrame(): void {
     const { ctx, width: w, height: h } = this;
-    ctx.drawImage(this.video, 0, 0, w, h);
+    // The source can change during the call (another camera, a shared screen) while the sent size
+    // stays: fit it in, keeping its shape, on black.
+    const vw = this.video.videoWidth;
+    const vh = this.video.videoHeight;
+    if (vw > 0 && vh > 0 && Math.abs(vw / vh - w / h) > 0.01) {
+      const k = Math.min(w / vw, h / vh);
+      const dw = Math.round(vw * k);
+      const dh = Math.round(vh * k);
+      ctx.fillStyle = "#000";
+      ctx.fillRect(0, 0, w, h);
+      ctx.drawImage(this.video, Math.floor((w - dw) / 2), Math.floor((h - dh) / 2), dw, dh);
+    } else {
+      ctx.drawImage(this.video, 0, 0, w, h);
+    }
     const map = this.map;
     if (map) {
       const t0 = performance.now();

@@ -38,6 +38,7 @@ const ui = {
   ask: $<HTMLButtonElement>("ask"),
   leave: $<HTMLButtonElement>("leave"),
   rejoin: $<HTMLButtonElement>("rejoin"),
+  source: $<HTMLSelectElement>("source"),
   stat: {
     bitrate: $("stat-bitrate"), target: $("stat-target"), fps: $("stat-fps"), size: $("stat-size"),
     loss: $("stat-loss"), rtt: $("stat-rtt"), answer: $("stat-answer"),
@@ -204,6 +205,7 @@ async function onJoin(ev: SubmitEvent): Promise<void> {
     ui.callPanel.hidden = false;
     // On a phone the stats start folded: the picture and the chat come first.
     if (window.matchMedia("(max-width: 720px)").matches) ui.stats.open = false;
+    await fillSources();
     renderAiState();
     ui.question.focus();
     statsTimer = setInterval(renderStats, 1000);
@@ -243,6 +245,72 @@ function stopCamera(): void {
   camera?.getTracks().forEach((t) => t.stop());
   camera = null;
   ui.preview.srcObject = null;
+}
+
+/**
+ * The cameras this browser has, for the source picker (labels are known once the camera was
+ * allowed; front and rear cameras on a phone are two entries), then "My screen" where the browser
+ * can share one.
+ */
+async function fillSources(): Promise<void> {
+  const current = camera?.getVideoTracks()[0]?.getSettings().deviceId ?? "";
+  let cams: MediaDeviceInfo[] = [];
+  try {
+    cams = (await navigator.mediaDevices.enumerateDevices()).filter((d) => d.kind === "videoinput");
+  } catch {
+    // No list: the one camera in use stays the only choice.
+  }
+  ui.source.replaceChildren();
+  const add = (value: string, label: string) => {
+    const o = document.createElement("option");
+    o.value = value;
+    o.textContent = label;
+    ui.source.append(o);
+  };
+  if (cams.length === 0) add(`camera:${current}`, "Camera");
+  cams.forEach((c, i) => add(`camera:${c.deviceId}`, c.label ? `Camera: ${c.label}` : `Camera ${i + 1}`));
+  if (typeof navigator.mediaDevices.getDisplayMedia === "function") add("screen", "My screen");
+  ui.source.value = `camera:${current}`;
+  if (ui.source.selectedIndex < 0) ui.source.selectedIndex = 0;
+}
+
+/**
+ * Shows the AI another source without leaving: the preview element, which the send pipeline
+ * draws from, gets the new stream (no renegotiation; the sent size stays, the picture is fitted
+ * in). A shared screen that ends (the browser's "Stop sharing") goes back to the camera.
+ */
+async function switchSource(value: string): Promise<void> {
+  let next: MediaStream;
+  try {
+    if (value === "screen") next = await navigator.mediaDevices.getDisplayMedia({ video: { frameRate: { ideal: 15 } }, audio: false });
+    else {
+      const deviceId = value.slice("camera:".length);
+      next = await navigator.mediaDevices.getUserMedia({ video: { ...(deviceId ? { deviceId: { exact: deviceId } } : {}), width: { ideal: 1280 }, height: { ideal: 720 } }, audio: false });
+    }
+  } catch (err) {
+    showProblem(value === "screen"
+      ? `Screen sharing did not start${err instanceof Error && err.name === "NotAllowedError" ? " (it was cancelled or refused)" : ""}; the AI still sees the camera.`
+      : cameraErrorMessage(err));
+    await fillSources();
+    return;
+  }
+  showProblem(null);
+  const old = camera;
+  camera = next;
+  ui.preview.srcObject = next;
+  await ui.preview.play().catch(() => {});
+  old?.getTracks().forEach((t) => t.stop());
+  const track = next.getVideoTracks()[0];
+  if (value === "screen") {
+    ui.source.value = "screen";
+    setStatus("The AI now sees your screen. Choose a camera under \"Show the AI\" to go back.");
+    track?.addEventListener("ended", () => {
+      if (camera === next) void switchSource("camera:");
+    });
+  } else {
+    await fillSources();
+    setStatus("The AI now sees your camera.");
+  }
 }
 
 /** Waits before each reconnect attempt (s): quick at first, then every 15 s, for about two minutes. */
@@ -348,6 +416,7 @@ ui.name.addEventListener("input", () => checkIdField(ui.name, "Your name"));
 ui.askForm.addEventListener("submit", onAsk);
 ui.leave.addEventListener("click", () => endCall(true));
 ui.rejoin.addEventListener("click", () => void reconnect());
+ui.source.addEventListener("change", () => void switchSource(ui.source.value));
 window.addEventListener("pagehide", () => call?.leave());
 
 declare global {

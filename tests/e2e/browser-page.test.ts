@@ -75,10 +75,12 @@ describe("the page by keyboard", () => {
       await page.locator("#messages li.ai").first().waitFor({ timeout: 60_000 });
       expect(await page.locator("#question").inputValue()).toBe("");
       await page.waitForFunction(() => !document.querySelector("#messages li.ai")?.hasAttribute("aria-busy"), undefined, { timeout: 60_000 });
-      // Tab from the question reaches Ask, then Leave; Space presses Leave.
+      // Tab from the question reaches Ask, the source picker, then Leave; Space presses Leave.
       await page.locator("#question").focus();
       await page.keyboard.press("Tab");
       expect(await focusedId(page)).toBe("ask");
+      await page.keyboard.press("Tab");
+      expect(await focusedId(page)).toBe("source");
       await page.keyboard.press("Tab");
       expect(await focusedId(page)).toBe("leave");
       await page.keyboard.press("Space");
@@ -167,6 +169,37 @@ describe("the page by keyboard", () => {
     } finally {
       await phone.close();
       await wide.close();
+      await server.close();
+    }
+  });
+
+  it("screen share: the picker lists the camera and the screen; choosing the screen by keyboard sends it, and back", async () => {
+    const { server, origin } = await startServer();
+    const page = await allowing.newPage();
+    try {
+      await page.goto(`${origin}/?name=screen-user`);
+      await page.locator("#join").click();
+      await page.locator("#call-panel").waitFor({ state: "visible", timeout: 20_000 });
+      await waitFor(() => (server.metrics()[0]?.framesDecoded ?? 0) > 5, 20_000, "camera frames at the server");
+      const options = await page.locator("#source option").allTextContents();
+      expect(options[options.length - 1]).toBe("My screen");
+      expect(options.some((o) => /^Camera/.test(o))).toBe(true);
+      const label = () => page.evaluate(() => ((document.getElementById("preview") as HTMLVideoElement).srcObject as MediaStream | null)?.getVideoTracks()[0]?.label ?? "");
+      const cameraLabel = await label();
+      // Keyboard (a real key press is the user gesture getDisplayMedia needs): down to "My screen".
+      await page.locator("#source").focus();
+      await page.keyboard.press("End");
+      await page.waitForFunction(() => ((document.getElementById("preview") as HTMLVideoElement).srcObject as MediaStream | null)?.getVideoTracks()[0]?.label.startsWith("screen"), undefined, { timeout: 10_000 });
+      await page.waitForFunction(() => /sees your screen/.test(document.getElementById("status")?.textContent ?? ""), undefined, { timeout: 10_000 });
+      // The shared screen reaches the AI: frames keep coming at the server.
+      const before = server.metrics()[0]!.framesDecoded;
+      await waitFor(() => server.metrics()[0]!.framesDecoded > before + 10, 20_000, "screen frames at the server");
+      await page.screenshot({ path: join(ARTIFACTS, "page-screen-share.png") });
+      await page.keyboard.press("Home");
+      await page.waitForFunction((l) => ((document.getElementById("preview") as HTMLVideoElement).srcObject as MediaStream | null)?.getVideoTracks()[0]?.label === l, cameraLabel, { timeout: 10_000 });
+      await page.waitForFunction(() => /sees your camera/.test(document.getElementById("status")?.textContent ?? ""), undefined, { timeout: 10_000 });
+    } finally {
+      await page.close();
       await server.close();
     }
   });
