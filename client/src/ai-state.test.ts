@@ -17,6 +17,13 @@ describe("aiState", () => {
     expect(aiState({ ...base, connected: false, videoFlowing: false, open: [{ started: false }] })).toBe("waiting-for-video");
   });
 
+  it("the server's own word: answering while the model works, waiting when its video stopped", () => {
+    expect(aiState({ ...base, open: [{ started: false }], server: "answering" })).toBe("answering");
+    expect(aiState({ ...base, open: [{ started: false }], server: "looking" })).toBe("looking");
+    expect(aiState({ ...base, server: "idle" })).toBe("waiting-for-video");
+    expect(aiState({ ...base, server: "watching" })).toBe("watching");
+  });
+
   it("after a refusal, could not answer, until the next question", () => {
     expect(aiState({ ...base, lastRefused: true })).toBe("cannot-answer");
     expect(aiState({ ...base, lastRefused: true, open: [{ started: false }] })).toBe("looking");

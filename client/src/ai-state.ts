@@ -16,6 +16,8 @@ export interface AiStateInput {
   readonly open: ReadonlyArray<{ readonly started: boolean }>;
   /** The newest finished answer was a refusal. */
   readonly lastRefused: boolean;
+  /** What the server's AI peer last said it does (signalling `agent-state`), if it said. */
+  readonly server?: "joining" | "watching" | "looking" | "answering" | "idle";
 }
 
 export const AI_STATE_TEXT: Record<AiStateKey, string> = {
@@ -29,11 +31,12 @@ export const AI_STATE_TEXT: Record<AiStateKey, string> = {
 
 export function aiState(s: AiStateInput): AiStateKey {
   if (s.open.length > 0) {
-    if (s.open.some((q) => q.started)) return "answering";
+    // The server says when the model is at work, before any word of the answer comes.
+    if (s.open.some((q) => q.started) || s.server === "answering") return "answering";
     return s.connected && s.videoFlowing ? "looking" : "waiting-for-video";
   }
   if (!s.connected) return "joining";
-  if (!s.videoFlowing) return "waiting-for-video";
+  if (!s.videoFlowing || s.server === "idle") return "waiting-for-video";
   return s.lastRefused ? "cannot-answer" : "watching";
 }
 

@@ -13,7 +13,7 @@
  * dropped, and the call goes on.
  */
 import type { ImportanceMap } from "../../encoder/importance/map.ts";
-import { parseServerMessage, type ClientMessage, type JoinedMessage, type ServerMessage } from "../../sfu/protocol/messages.ts";
+import { parseServerMessage, type AgentState, type AnswerFrameMessage, type ClientMessage, type JoinedMessage, type ServerMessage } from "../../sfu/protocol/messages.ts";
 import { parseDataChannelMessage, type FromPublisherMessage, type RateTargetMessage } from "../../sfu/protocol/datachannel.ts";
 import { RegionMapTracker } from "../../sfu/publisher/region-map.ts";
 import { isRefusal } from "./ai-state.ts";
@@ -32,6 +32,10 @@ export interface CallEvents {
   rateTarget(target: { maxBitrateBps: number; maxFramerate: number }): void;
   /** Something went wrong that the person should know about; `fatal` ends the call. */
   problem(message: string, fatal: boolean): void;
+  /** What the server's AI peer says it does (signalling `agent-state`, in `seq` order). */
+  agentState?(state: AgentState, questionId: string | undefined): void;
+  /** The frame an answer was read from (the reply to `requestAnswerFrame`), or null: the server kept none. */
+  answerFrame?(questionId: string, frame: AnswerFrameMessage | null): void;
 }
 
 export type Degradation = "balanced" | "maintain-resolution" | "maintain-framerate";
@@ -101,6 +105,7 @@ export class Call {
   /** Question id -> ms from asking to the first chunk of its answer (refusals taken out). */
   private readonly latencies = new Map<string, number>();
   private readonly answerText = new Map<string, string>();
+  private agentSeq = -1;
   private prevSample: UplinkSample | null = null;
   private lastRates: UplinkRates | null = null;
   private lastSample: UplinkSample | null = null;
@@ -218,7 +223,18 @@ export class Call {
           break;
         }
         case "error":
-          events.problem(`The server reported ${msg.code}: ${msg.message}`, false);
+          // The frame of an answer the server no longer keeps: the page says so by the answer.
+          if (msg.code === "NOT_FOUND" && msg.field === "questionId" && typeof msg.requestId === "string") events.answerFrame?.(msg.requestId, null);
+          else events.problem(`The server reported ${msg.code}: ${msg.message}`, false);
+          break;
+        case "answer-frame":
+          events.answerFrame?.(msg.questionId, msg);
+          break;
+        case "agent-state":
+          // Signalling is ordered, but a state older than the last one seen is dropped all the same.
+          if (msg.seq <= this.agentSeq) break;
+          this.agentSeq = msg.seq;
+          events.agentState?.(msg.state, msg.questionId);
           break;
         case "left":
           this.end();
@@ -307,6 +323,11 @@ export class Call {
       ...(sample.rttMs !== null ? { rttMs: sample.rttMs } : {}),
       ...(r?.lossRatio != null ? { packetLossRatio: r.lossRatio } : {}),
     });
+  }
+
+  /** Asks for the frame the answer to `questionId` was read from; it arrives through `events.answerFrame`. */
+  requestAnswerFrame(questionId: string): void {
+    this.send({ type: "answer-frame-request", questionId });
   }
 
   /** Sends a question; returns its id. The answer arrives through `events.answer`. */

@@ -7,6 +7,7 @@
  * test reads the same `getStats` figures the stats panel shows).
  */
 import { AI_STATE_TEXT, aiState, isRefusal, type AiStateKey } from "./ai-state.ts";
+import type { AgentState, AnswerFrameMessage } from "../../sfu/protocol/messages.ts";
 import { Call, DEGRADATIONS, type CallSnapshot, type Degradation } from "./call.ts";
 import { drawOverlay } from "./overlay.ts";
 import { cameraErrorMessage, idFieldMessage } from "./errors.ts";
@@ -53,6 +54,8 @@ let statsTimer: ReturnType<typeof setInterval> | null = null;
 /** Each question's answer item (made when it is asked, right after it) and whether words came. */
 const answerItems = new Map<string, { li: HTMLElement; started: boolean; final: boolean }>();
 let lastRefused = false;
+/** What the server's AI peer last said it does. */
+let serverState: AgentState | undefined;
 /** The AI states shown, in order (for automation: a state can last less than a test's poll). */
 const aiStates: AiStateKey[] = [];
 
@@ -78,6 +81,7 @@ function renderAiState(): void {
     videoFlowing: (s?.uplink?.bitrateBps ?? 0) > 0,
     open,
     lastRefused,
+    ...(serverState !== undefined ? { server: serverState } : {}),
   });
   if (ui.aiState.dataset.state === key) return;
   ui.aiState.dataset.state = key;
@@ -164,6 +168,7 @@ function connect(): Promise<Call> {
           state?.remove();
           lastRefused = isRefusal(item.li.querySelector(".text")!.textContent ?? "");
           if (lastRefused) item.li.classList.add("refused");
+          call?.requestAnswerFrame(id);
           renderStats();
         }
         renderAiState();
@@ -175,8 +180,40 @@ function connect(): Promise<Call> {
           : NO_MAP_TEXT;
       },
       rateTarget: () => renderStats(),
+      answerFrame: (id, f) => showAnswerFrame(id, f),
+      agentState: (state) => {
+        serverState = state;
+        renderAiState();
+      },
     },
   });
+}
+
+/**
+ * Under an answer, the frame the AI read it from: the picture (with the region it read outlined,
+ * when the model said where), how old the frame was when it answered, the size it was decoded at
+ * and the bitrate the server was getting.
+ */
+function showAnswerFrame(id: string, f: AnswerFrameMessage | null): void {
+  const item = answerItems.get(id);
+  if (!item) return;
+  const fig = document.createElement("figure");
+  fig.className = "answer-frame";
+  const caption = document.createElement("figcaption");
+  if (f === null) {
+    caption.textContent = "The frame it used is no longer kept.";
+    fig.append(caption);
+  } else {
+    const img = document.createElement("img");
+    img.src = `data:image/jpeg;base64,${f.jpegBase64}`;
+    img.width = f.width;
+    img.height = f.height;
+    const what = `${f.frameWidth}×${f.frameHeight}, ${(f.ageMs / 1000).toFixed(1)} s old when answered${f.receivedBitrateBps !== null ? `, received at ${formatBitrate(f.receivedBitrateBps)}` : ""}`;
+    img.alt = `The frame the AI read this answer from (${what})${f.box ? ", the part it read outlined" : ""}.`;
+    caption.textContent = `What the AI saw: ${what}${f.box ? "; outlined: where it read" : ""}.`;
+    fig.append(img, caption);
+  }
+  item.li.append(fig);
 }
 
 async function onJoin(ev: SubmitEvent): Promise<void> {
@@ -229,7 +266,7 @@ function renderStats(): void {
   ui.stat.loss.textContent = s.uplink?.lossRatio != null ? `${(s.uplink.lossRatio * 100).toFixed(1)}%` : "—";
   ui.stat.rtt.textContent = s.rttMs !== null ? `${Math.round(s.rttMs)} ms` : "—";
   const m = median(s.answerLatenciesMs);
-  ui.stat.answer.textContent = m === null ? "—" : `${Math.round(m)} ms median (${s.answerLatenciesMs.length} answers)`;
+  ui.stat.answer.textContent = m === null ? "—" : `${Math.round(m)} ms median (${s.answerLatenciesMs.length} answer${s.answerLatenciesMs.length === 1 ? "" : "s"})`;
   renderAiState();
 }
 
@@ -327,6 +364,7 @@ let rejoined = false;
  */
 function lostCall(reason: string): void {
   call = null;
+  serverState = undefined;
   for (const item of answerItems.values()) {
     if (item.final) continue;
     item.final = true;
@@ -394,6 +432,7 @@ function endCall(polite: boolean): void {
   ui.mapLabel.textContent = NO_MAP_TEXT;
   answerItems.clear();
   lastRefused = false;
+  serverState = undefined;
   ui.aiState.dataset.state = "joining";
   ui.aiState.textContent = AI_STATE_TEXT.joining;
   ui.callPanel.hidden = true;

@@ -131,6 +131,12 @@ describe("the page by keyboard", () => {
       expect(states.slice(looking + 1).every((k) => k === "answering" || k === "looking" || k === "cannot-answer"), states.join(" > ")).toBe(true);
       expect(await aiState.getAttribute("data-state")).toBe("cannot-answer");
       expect(await aiState.textContent()).toMatch(/could not answer/);
+      // What the AI saw: under each answer, the frame it used, its size, age and bitrate.
+      await page.waitForFunction(() => document.querySelectorAll("#messages li.ai figure.answer-frame").length === 2, undefined, { timeout: 20_000 });
+      const firstFigure = page.locator("#messages li.ai").first().locator("figure.answer-frame");
+      expect(await firstFigure.locator("img").getAttribute("src")).toMatch(/^data:image\/jpeg;base64,/);
+      expect(await firstFigure.locator("img").getAttribute("alt")).toMatch(/The frame the AI read this answer from \(\d+×\d+, [\d.]+ s old when answered/);
+      expect(await firstFigure.locator("figcaption").textContent()).toMatch(/^What the AI saw: \d+×\d+, [\d.]+ s old when answered, received at \d+ kbps/);
       await page.screenshot({ path: join(ARTIFACTS, "page-ai-state-paired.png"), fullPage: true });
     } finally {
       await page.close();
@@ -288,7 +294,7 @@ describe("failures the page explains", () => {
       await page.locator("#question").fill("What does the sign say?");
       await page.keyboard.press("Enter");
       await page.waitForFunction(() => { const li = document.querySelector("#messages li.ai"); return li !== null && !li.hasAttribute("aria-busy"); }, undefined, { timeout: 60_000 });
-      const before = await page.locator("#messages li").allTextContents();
+      const before = await page.locator("#messages li .text").allTextContents();
       await first.server.close();
       await problemText(page);
       second = await servePage(engine, dist, {}, port);
@@ -298,7 +304,7 @@ describe("failures the page explains", () => {
       expect(await page.locator("#problem").isHidden()).toBe(true);
       expect(await page.locator("#rejoin").isHidden()).toBe(true);
       // The conversation from before the restart is still there, and the call goes on.
-      expect((await page.locator("#messages li").allTextContents()).slice(0, before.length)).toEqual(before);
+      expect((await page.locator("#messages li .text").allTextContents()).slice(0, before.length)).toEqual(before);
       await page.locator("#question").fill("Which gate is shown?");
       await page.keyboard.press("Enter");
       await page.waitForFunction((n) => { const lis = document.querySelectorAll("#messages li.ai"); return lis.length === n && !lis[n - 1]!.hasAttribute("aria-busy"); }, 2, { timeout: 60_000 });
