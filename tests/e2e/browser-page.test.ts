@@ -42,6 +42,13 @@ const startServer = () => servePage(engine, dist);
 
 const focusedId = (page: Page) => page.evaluate(() => document.activeElement?.id ?? "");
 
+/** Opens the page as `name`, presses Join and waits for the call panel. */
+async function joinAs(page: Page, origin: string, name: string): Promise<void> {
+  await page.goto(`${origin}/?name=${name}`);
+  await page.locator("#join").click();
+  await page.locator("#call-panel").waitFor({ state: "visible", timeout: 20_000 });
+}
+
 async function problemText(page: Page): Promise<string> {
   const problem = page.locator("#problem");
   await problem.waitFor({ state: "visible", timeout: 20_000 });
@@ -98,9 +105,7 @@ describe("the page by keyboard", () => {
     const { server, origin } = await startServer();
     const page = await allowing.newPage();
     try {
-      await page.goto(`${origin}/?name=state-user`);
-      await page.locator("#join").click();
-      await page.locator("#call-panel").waitFor({ state: "visible", timeout: 20_000 });
+      await joinAs(page, origin, "state-user");
       const aiState = page.locator("#ai-state");
       expect(await aiState.getAttribute("role")).toBe("status");
       await page.waitForFunction(() => document.getElementById("ai-state")?.dataset.state === "watching", undefined, { timeout: 30_000 });
@@ -149,9 +154,7 @@ describe("the page by keyboard", () => {
     const phone = await allowing.newPage({ viewport: { width: 390, height: 844 } });
     const wide = await allowing.newPage({ viewport: { width: 1920, height: 1080 } });
     try {
-      await phone.goto(`${origin}/?name=phone-user`);
-      await phone.locator("#join").click();
-      await phone.locator("#call-panel").waitFor({ state: "visible", timeout: 20_000 });
+      await joinAs(phone, origin, "phone-user");
       for (const id of ["question", "ask", "leave", "ai-state"]) {
         const box = await phone.locator(`#${id}`).boundingBox();
         expect(box, `#${id} has a box`).not.toBeNull();
@@ -161,9 +164,7 @@ describe("the page by keyboard", () => {
       expect(await phone.locator("#stats").evaluate((d) => (d as HTMLDetailsElement).open)).toBe(false);
       await phone.screenshot({ path: join(ARTIFACTS, "page-phone.png") });
 
-      await wide.goto(`${origin}/?name=wide-user`);
-      await wide.locator("#join").click();
-      await wide.locator("#call-panel").waitFor({ state: "visible", timeout: 20_000 });
+      await joinAs(wide, origin, "wide-user");
       const video = await wide.locator("#preview").boundingBox();
       expect(video!.width, "the picture's width at 1920 px").toBeGreaterThanOrEqual(1000);
       // The chat sits beside the picture, its question box on screen.
@@ -183,9 +184,7 @@ describe("the page by keyboard", () => {
     const { server, origin } = await startServer();
     const page = await allowing.newPage();
     try {
-      await page.goto(`${origin}/?name=screen-user`);
-      await page.locator("#join").click();
-      await page.locator("#call-panel").waitFor({ state: "visible", timeout: 20_000 });
+      await joinAs(page, origin, "screen-user");
       await waitFor(() => (server.metrics()[0]?.framesDecoded ?? 0) > 5, 20_000, "camera frames at the server");
       const options = await page.locator("#source option").allTextContents();
       expect(options[options.length - 1]).toBe("My screen");
@@ -288,9 +287,7 @@ describe("failures the page explains", () => {
     const page = await allowing.newPage();
     let second: Awaited<ReturnType<typeof startServer>> | null = null;
     try {
-      await page.goto(`${first.origin}/?name=reconnect-user`);
-      await page.locator("#join").click();
-      await page.locator("#call-panel").waitFor({ state: "visible", timeout: 20_000 });
+      await joinAs(page, first.origin, "reconnect-user");
       await page.locator("#question").fill("What does the sign say?");
       await page.keyboard.press("Enter");
       await page.waitForFunction(() => { const li = document.querySelector("#messages li.ai"); return li !== null && !li.hasAttribute("aria-busy"); }, undefined, { timeout: 60_000 });
