@@ -315,8 +315,9 @@ export interface FecShareInput {
  * k / (k + parityFor(k)) >= s. 1 at zero loss. A parity packet is as long as the frame's longest
  * media packet; the packetizers cut a frame into packets of about equal size (split.ts), so
  * counting packets counts bytes. (With full packets and a short last one, the parity overshot
- * the share: bench:network's resilient uplink was 667-709 kbps under a 600 kbps cap, 603-675
- * with equal packets, IP/UDP and RTP headers included.)
+ * the share: bench:network's resilient uplink was 667-709 kbps under a 600 kbps cap against
+ * classic's 623-653, and 626-660 against 624-658 with equal packets, means per loss condition,
+ * IP/UDP and RTP headers included.)
  *
  * Example: 600 kbps at 15 fps: 5% loss -> 0.6 (3 media + 2 parity packets a frame), 10% -> 0.5.
  * At 0.1% frame loss: 0.5 (3 + 3) and 0.4 (2 + 3).
