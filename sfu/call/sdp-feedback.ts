@@ -21,13 +21,20 @@ export function hasGenericNack(sdp: string): boolean {
   return sdp.split(/\r?\n/).some((line) => GENERIC_NACK.test(line));
 }
 
+/** The lines of each video m-section that names the parity codec `x-frame-fec/90000`. */
+function frameFecSections(sdp: string): string[][] {
+  return sdp.split(/\r?\n(?=m=)/).slice(1)
+    .map((section) => section.split(/\r?\n/))
+    .filter((lines) => /^m=video \d+ /.test(lines[0] ?? "") && lines.some((l) => /^a=rtpmap:\d+ x-frame-fec\/90000\s*$/i.test(l)));
+}
+
 /**
  * True when any video m-section of the description names the codec `x-frame-fec/90000`, whatever
  * its direction or port: the offerer is this project's headless publisher with FEC on (a browser
  * never names it). The call server picks the receive policy for the other senders from this.
  */
 export function hasFrameFecSection(sdp: string): boolean {
-  return sdp.split(/\r?\n(?=m=)/).slice(1).some((section) => section.startsWith("m=video ") && /^a=rtpmap:\d+ x-frame-fec\/90000\s*$/im.test(section));
+  return frameFecSections(sdp).length > 0;
 }
 
 /**
@@ -36,14 +43,7 @@ export function hasFrameFecSection(sdp: string): boolean {
  * `x-frame-fec/90000` (sfu/publisher/peer.ts; only the headless publisher offers it).
  */
 export function offersFrameFec(sdp: string): boolean {
-  const sections = sdp.split(/\r?\n(?=m=)/).slice(1);
-  return sections.some((section) => {
-    const lines = section.split(/\r?\n/);
-    const m = /^m=video (\d+) /.exec(lines[0] ?? "");
-    if (!m || Number(m[1]) === 0) return false;
-    if (lines.some((l) => l === "a=recvonly" || l === "a=inactive")) return false;
-    return lines.some((l) => /^a=rtpmap:\d+ x-frame-fec\/90000\s*$/i.test(l));
-  });
+  return frameFecSections(sdp).some((lines) => !/^m=video 0 /.test(lines[0]!) && !lines.some((l) => l === "a=recvonly" || l === "a=inactive"));
 }
 
 /**
