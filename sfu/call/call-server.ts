@@ -33,7 +33,7 @@ import { FairScheduler } from "../agent/scheduler.ts";
 import { answerFramePicture, shrinkFrame } from "./answer-frame.ts";
 import { frameRateTarget, PacketLossWindow, type FrameRateTargetOptions } from "../media/frame-rate-target.ts";
 import { LoopStallWatch } from "../media/gcc/loop-stalls.ts";
-import { receivePolicyByName, resilientPolicy, type ReceivePolicyName } from "../media/receive-policy.ts";
+import { receivePolicyByName, resilientPolicy, type ReceivePolicy, type ReceivePolicyName } from "../media/receive-policy.ts";
 import type { MllmClient } from "../mllm/types.ts";
 import type { FromPublisherMessage } from "../protocol/datachannel.ts";
 import { SignalingServer } from "../signaling/server.ts";
@@ -299,9 +299,7 @@ export class CallServer {
       clock: this.clock,
       policy: receivePolicyByName(this.policyName),
       ...(this.policyName === "resilient" && (this.o.fec ?? true) ? { fecPolicy: resilientPolicy({ fec: true }) } : {}),
-      ...(this.policyName === "resilient"
-        ? { plainSender: { policy: receivePolicyByName(this.o.browserReceivePolicy ?? "classic"), frameWaitMs: this.o.browserFrameWaitMs ?? ((this.o.browserReceivePolicy ?? "classic") !== "resilient" ? 300 : this.o.frameWaitMs) } }
-        : {}),
+      ...(this.policyName === "resilient" ? { plainSender: this.plainSenderPath() } : {}),
       ...(this.o.frameWaitMs !== undefined ? { frameWaitMs: this.o.frameWaitMs } : {}),
       ...((this.o.delayBasedRate ?? true) ? { delayBased: { minBps: Math.min(100_000, mappedRate.maxBitrateBps), maxBps: normalRate.maxBitrateBps } } : {}),
       ...(this.loopStalls ? { untimedRead: (nowMs: number) => this.loopStalls!.untimed(nowMs) } : {}),
@@ -410,6 +408,17 @@ export class CallServer {
     });
     agent.repeatState();
     this.log.info("call.joined", logCtx);
+  }
+
+  /**
+   * The receive path of a sender that offers no per-frame FEC, under the resilient policy: the
+   * configured browser policy; classic and layered wait 300 ms for a retransmission unless told,
+   * resilient waits `frameWaitMs` (ParticipantMedia's own default for `plainSender`).
+   */
+  private plainSenderPath(): { policy: ReceivePolicy; frameWaitMs?: number } {
+    const name = this.o.browserReceivePolicy ?? "classic";
+    const frameWaitMs = this.o.browserFrameWaitMs ?? (name !== "resilient" ? 300 : undefined);
+    return { policy: receivePolicyByName(name), ...(frameWaitMs !== undefined ? { frameWaitMs } : {}) };
   }
 
   /**

@@ -259,9 +259,8 @@ export class ParticipantMedia {
   async answer(offerSdp: string): Promise<string> {
     // Decided before werift sees the offer: the video's receive path is made during
     // setRemoteDescription (onTrack), with the policy this picks.
-    const plain = !hasFrameFecSection(offerSdp);
     this.fec = this.o.fecPolicy !== undefined && offersFrameFec(offerSdp);
-    this.plain = plain && this.o.plainSender !== undefined;
+    this.plain = this.o.plainSender !== undefined && !hasFrameFecSection(offerSdp);
     this.chosenPolicy = this.fec ? this.o.fecPolicy! : this.plain ? this.o.plainSender!.policy : this.o.policy;
     let sdp = this.chosenPolicy.retransmissions ? offerSdp : withoutGenericNack(offerSdp);
     // Transport-wide CC only for this project's own senders (the ones that offer the parity
