@@ -105,7 +105,7 @@ export class JitterBuffer {
   /** Sequence numbers seen missing (a later packet came first) and not arrived since. */
   private readonly missedSeqs = new BoundedMap<number, true>(RECENT_SEQS);
   private awaitingKeyframe = true;
-  /** Temporal layers: the newest decodable base frame's TL0PICIDX, and which upper layers are broken (index = TID). */
+  /** Temporal layers: the newest decodable base frame's TL0PICIDX, and which upper layers are broken (index = TID, two bits: 0-3). */
   private lastTl0: number | undefined;
   private readonly layerBroken = [false, false, false, false];
   /** The stream has carried temporal layer fields (a loss then breaks only the upper layers). */
@@ -379,12 +379,11 @@ export class JitterBuffer {
       this.awaitingKeyframe = true;
       return false;
     }
-    const layer = Math.min(tid, this.layerBroken.length - 1);
     if (sync) {
-      this.layerBroken[layer] = false;
+      this.layerBroken[tid] = false;
       return true;
     }
-    return !this.layerBroken[layer];
+    return !this.layerBroken[tid];
   }
 
   private giveUp(head: PendingFrame, res: AssemblyResult | undefined, start: number | undefined, nowMs: number, out: JitterOutput): void {
@@ -416,7 +415,7 @@ export class JitterBuffer {
     if (this.layered && temporalId !== 0) {
       // An upper-layer frame (or one whose layer is unknown: lost whole) breaks its layer and the
       // ones above; whether a base frame went with it shows in the next frames' TL0PICIDX.
-      for (let t = Math.max(1, Math.min(temporalId ?? 1, this.layerBroken.length - 1)); t < this.layerBroken.length; t++) this.layerBroken[t] = true;
+      this.layerBroken.fill(true, temporalId ?? 1);
     } else {
       this.awaitingKeyframe = true;
       // Otherwise the first undecodable frame released asks (see release()).
