@@ -24,8 +24,11 @@ import { uplinkRates, uplinkSample, type UplinkRates, type UplinkSample } from "
 export interface CallEvents {
   /** A line for the status bar ("Connecting…", "In the call"). */
   status(text: string): void;
-  /** A chunk of the answer to question `id` (the chunks concatenate; `final` on the last). */
-  answer(chunk: { id: string; text: string; final: boolean; latencyMs: number | null }): void;
+  /**
+   * A chunk of the answer to question `id` (the chunks concatenate; `final` on the last, with
+   * `refused` when the whole answer is a refusal).
+   */
+  answer(chunk: { id: string; text: string; final: boolean; latencyMs: number | null; refused: boolean }): void;
   /** The region map in force changed (null: back to uniform quality). */
   regionMap(map: ImportanceMap | null, version: number | null): void;
   /** A rate target was applied. */
@@ -215,11 +218,12 @@ export class Call {
           // A refusal comes back in milliseconds and says nothing of how fast the AI answers:
           // it leaves the latency figures once it is known to be one.
           const text = (this.answerText.get(msg.id) ?? "") + msg.text;
+          const refused = msg.final && isRefusal(text);
           if (msg.final) {
             this.answerText.delete(msg.id);
-            if (isRefusal(text)) this.latencies.delete(msg.id);
+            if (refused) this.latencies.delete(msg.id);
           } else if (asked !== undefined) this.answerText.set(msg.id, text);
-          events.answer({ id: msg.id, text: msg.text, final: msg.final, latencyMs });
+          events.answer({ id: msg.id, text: msg.text, final: msg.final, latencyMs, refused });
           break;
         }
         case "error":

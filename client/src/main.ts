@@ -6,7 +6,7 @@
  * `window.aiCall` exposes the call's figures and a few actions for automation (the end-to-end
  * test reads the same `getStats` figures the stats panel shows).
  */
-import { AI_STATE_TEXT, aiState, isRefusal, type AiStateKey } from "./ai-state.ts";
+import { AI_STATE_TEXT, aiState, type AiStateKey } from "./ai-state.ts";
 import type { AgentState, AnswerFrameMessage } from "../../sfu/protocol/messages.ts";
 import { Call, DEGRADATIONS, type CallSnapshot, type Degradation } from "./call.ts";
 import { drawOverlay } from "./overlay.ts";
@@ -73,6 +73,22 @@ function showProblem(text: string | null): void {
   ui.problem.textContent = text ?? "";
 }
 
+/** An answer is complete (or will not come): no longer busy, no progress word, marked when it is no answer. */
+function closeAnswer(item: { li: HTMLElement; final: boolean }, unanswered: boolean): void {
+  item.final = true;
+  item.li.removeAttribute("aria-busy");
+  item.li.querySelector(".state")?.remove();
+  if (unanswered) item.li.classList.add("refused");
+}
+
+/** Shows an AI state (and records it for automation) unless it is already shown. */
+function showAiState(key: AiStateKey, text = AI_STATE_TEXT[key]): void {
+  if (ui.aiState.dataset.state === key && ui.aiState.textContent === text) return;
+  ui.aiState.dataset.state = key;
+  ui.aiState.textContent = text;
+  aiStates.push(key);
+}
+
 function renderAiState(): void {
   const s = call?.snapshot() ?? null;
   const open = [...answerItems.values()].filter((a) => !a.final);
@@ -83,10 +99,7 @@ function renderAiState(): void {
     lastRefused,
     ...(serverState !== undefined ? { server: serverState } : {}),
   });
-  if (ui.aiState.dataset.state === key) return;
-  ui.aiState.dataset.state = key;
-  ui.aiState.textContent = AI_STATE_TEXT[key];
-  aiStates.push(key);
+  showAiState(key);
 }
 
 /** Shows the question, and right after it the place its answer will fill. */
@@ -150,7 +163,7 @@ function connect(): Promise<Call> {
         showProblem(text);
         if (fatal) lostCall(text);
       },
-      answer: ({ id, text, final }) => {
+      answer: ({ id, text, final, refused }) => {
         let item = answerItems.get(id);
         if (!item) {
           // An answer to a question this page did not ask (none today): shown at the end.
@@ -160,16 +173,14 @@ function connect(): Promise<Call> {
         }
         item.started = true;
         item.li.querySelector(".text")!.textContent += text;
-        const state = item.li.querySelector(".state");
-        if (state) state.textContent = final ? "" : "answering…";
         if (final) {
-          item.final = true;
-          item.li.removeAttribute("aria-busy");
-          state?.remove();
-          lastRefused = isRefusal(item.li.querySelector(".text")!.textContent ?? "");
-          if (lastRefused) item.li.classList.add("refused");
+          closeAnswer(item, refused);
+          lastRefused = refused;
           call?.requestAnswerFrame(id);
           renderStats();
+        } else {
+          const state = item.li.querySelector(".state");
+          if (state) state.textContent = "answering…";
         }
         renderAiState();
       },
@@ -367,19 +378,15 @@ function lostCall(reason: string): void {
   serverState = undefined;
   for (const item of answerItems.values()) {
     if (item.final) continue;
-    item.final = true;
-    item.li.removeAttribute("aria-busy");
-    item.li.querySelector(".state")?.remove();
     item.li.querySelector(".text")!.textContent = "No answer: the connection to the server was lost. Ask again once reconnected.";
-    item.li.classList.add("refused");
+    closeAnswer(item, true);
   }
   answerItems.clear();
   drawOverlay(ui.overlay, null);
   ui.mapLabel.textContent = NO_MAP_TEXT;
   showProblem(`${reason.replace(/ Join again when it is back\.$/, "")} Reconnecting…`);
   ui.rejoin.hidden = false;
-  ui.aiState.dataset.state = "joining";
-  ui.aiState.textContent = "AI: reconnecting…";
+  showAiState("joining", "AI: reconnecting…");
   reconnectAttempt = 0;
   scheduleReconnect();
 }
@@ -433,8 +440,7 @@ function endCall(polite: boolean): void {
   answerItems.clear();
   lastRefused = false;
   serverState = undefined;
-  ui.aiState.dataset.state = "joining";
-  ui.aiState.textContent = AI_STATE_TEXT.joining;
+  showAiState("joining");
   ui.callPanel.hidden = true;
   ui.joinPanel.hidden = false;
   ui.join.focus();
